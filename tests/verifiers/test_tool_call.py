@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.verifiers.tool_call import normalize_value, parse_calls, score_calls, to_call
+from rewardlab.verifiers.tool_call import parse_calls, score_calls, to_call, values_equal
 
 WEATHER = {"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}
 SEARCH = {"name": "search", "arguments": {"query": "rewardlab", "limit": 5}}
@@ -64,11 +64,16 @@ def test_toolrl_decomposition_by_hand():
     assert parts["score"] == pytest.approx((1 + 2 / 3 + 2) / 4)
 
 
-def test_values_are_compared_after_json_normalization(reward):
+def test_values_compare_strictly_unless_a_coercion_is_named(reward):
     loose = {"name": "search", "arguments": {"limit": "5", "query": " rewardlab "}}
-    assert reward.score_one(Sample(response=hermes(loose), reference=[SEARCH])).score == 1.0
-    assert normalize_value({"b": [1.0, "2"], "a": None}) == {"a": None, "b": [1, 2]}
-    assert normalize_value("Paris") == "Paris" and normalize_value("true") is True
+    strict = reward.score_one(Sample(response=hermes(loose), reference=[SEARCH]))
+    assert strict.score == pytest.approx((1 + 1 + 0) / 4)
+    lenient = build_reward({"name": "tool_call",
+                            "coerce": ["numeric_strings", "trim_strings"]})
+    assert lenient.score_one(Sample(response=hermes(loose), reference=[SEARCH])).score == 1.0
+    assert values_equal({"b": [1.0, 2], "a": None}, {"a": None, "b": [1, 2.0]})
+    assert not values_equal(True, 1) and not values_equal("true", True)
+    assert values_equal([1, 2], "[1, 2]", ["json_strings"])
 
 
 def test_extra_and_wrong_calls_cost(reward):

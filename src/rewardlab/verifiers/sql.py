@@ -1,10 +1,16 @@
 """``sql``: execution match of a predicted SQL query against a gold query on SQLite.
 
 Both queries run on a private read-only copy of the database (the original file is never
-opened for writing, an authorizer refuses anything but reads, and only one statement runs),
-under a deadline enforced by SQLite's progress handler and a row cap. Result sets are compared
-as multisets of rows unless the gold query orders its result (a top-level ``ORDER BY``), in
-which case order matters.
+opened for writing, an authorizer refuses anything but reads, and only one statement runs)
+in a child process, with a row cap and a per-query deadline held by SQLite's progress
+handler inside the child and by killing the child from outside
+(:mod:`rewardlab.verifiers._sql_runner`): a query that outlives it, whatever function it
+spends its time in, makes the outcome ``timeout``.
+
+Results compare by Spider's test-suite rules by default (exact values, multisets of rows
+unless the gold query says ``order by``, column order free) or by BIRD's (``compare="bird"``:
+sets of rows); see :mod:`rewardlab.verifiers._sql_compare`. Float rounding and numeric-text
+folding are explicit options, off by default.
 
 Besides execution match, the partial-credit components of Reasoning-SQL (Pourreza et al.,
 2025) are computed and reported: ``syntax`` (the prediction executes), ``schema`` (Jaccard
@@ -16,15 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import os
 import re
 import shutil
 import sqlite3
 import tempfile
 import threading
-import time
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +35,11 @@ from typing import Any, Literal
 from rewardlab.registry import register
 from rewardlab.reward import CpuReward
 from rewardlab.types import Outcome, Sample, Status
+from rewardlab.verifiers._sql_compare import COMPARE_MODES, results_equal, spider_orders
+from rewardlab.verifiers._sql_runner import QueryError, QueryTimeout, default_runner
+
+__all__ = ["QueryError", "QueryTimeout", "SqlReward", "extract_sql", "ngram_similarity",
+           "read_only_copy", "results_equal", "schema_linking"]
 
 _COMPONENTS = ("execution", "syntax", "schema", "ngram")
 _FENCE = re.compile(r"```[ \t]*(\w*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -40,10 +48,6 @@ _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|'(?:[^']|'')*'|\"[^\"
 _STRINGS = re.compile(r"'(?:[^']|'')*'")
 _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
                  sqlite3.SQLITE_RECURSIVE}
-
-
-class QueryTimeout(RuntimeError):
-    """A query ran past its deadline."""
 
 
 def extract_sql(response: str) -> str:
@@ -58,21 +62,6 @@ def extract_sql(response: str) -> str:
         answers = _ANSWER.findall(response)
         text = answers[-1] if answers else response
     return text.strip().rstrip(";").strip()
-
-
-def orders_result(sql: str) -> bool:
-    """Whether the query's outermost SELECT has an ORDER BY (so row order is part of the answer)."""
-    text = _STRINGS.sub("''", sql)
-    depth, last_order = 0, -1
-    for match in re.finditer(r"\(|\)|\border\s+by\b", text, re.IGNORECASE):
-        token = match.group(0)
-        if token == "(":
-            depth += 1
-        elif token == ")":
-            depth -= 1
-        elif depth == 0:
-            last_order = match.start()
-    return last_order >= 0
 
 
 _copies: dict[str, Path] = {}
@@ -127,63 +116,6 @@ def connect_read_only(copy: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA query_only = ON")
     conn.set_authorizer(_authorizer)
     return conn
-
-
-def run_query(conn: sqlite3.Connection, sql: str, timeout: float,
-              max_rows: int) -> list[tuple[Any, ...]]:
-    """Execute one statement with a deadline and a row cap.
-
-    Raises:
-        QueryTimeout: past the deadline.
-        sqlite3.Error: the query is invalid or was refused.
-        ValueError: more than ``max_rows`` rows.
-    """
-    deadline = time.monotonic() + timeout
-    expired = False
-
-    def check() -> int:
-        nonlocal expired
-        expired = time.monotonic() > deadline
-        return 1 if expired else 0
-
-    conn.set_progress_handler(check, 10_000)
-    try:
-        cursor = conn.execute(sql)
-        rows = cursor.fetchmany(max_rows + 1)
-    except sqlite3.OperationalError as exc:
-        if expired:
-            raise QueryTimeout(f"query exceeded its {timeout:g} s deadline") from None
-        raise exc
-    finally:
-        conn.set_progress_handler(None, 0)
-    if len(rows) > max_rows:
-        raise ValueError(f"query returned more than {max_rows} rows")
-    return rows
-
-
-def _normalize_value(value: Any) -> Any:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if value.is_integer():
-            return int(value)
-        return round(value, 6)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
-def _normalize_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    return [tuple(_normalize_value(v) for v in row) for row in rows]
-
-
-def results_match(predicted: list[tuple[Any, ...]], gold: list[tuple[Any, ...]],
-                  ordered: bool) -> bool:
-    """Compare result sets: as lists when ``ordered``, else as multisets of rows."""
-    p, g = _normalize_rows(predicted), _normalize_rows(gold)
-    if ordered:
-        return p == g
-    return Counter(map(repr, p)) == Counter(map(repr, g))
 
 
 def tokens(sql: str) -> list[str]:
@@ -255,17 +187,25 @@ class SqlReward(CpuReward):
     Args:
         weights: Mix of ``execution``, ``syntax``, ``schema`` and ``ngram`` (normalized). The
             default scores execution match only; all components are always in the details.
+        compare: ``spider`` (test-suite rules: multisets unless the gold says ``order by``,
+            columns may be permuted) or ``bird`` (sets of rows).
+        round_floats: Round floats to this many decimals before comparing (off: exact).
+        fold_types: Let a text that reads as a number equal that number (off: ``'5'`` is not
+            ``5``). Blobs never equal texts either way.
         db_root: Folder of databases for references that give a ``db_id``.
-        query_timeout: Seconds each query may run.
+        query_timeout: Seconds each query may run; past it the outcome is ``timeout``.
         max_rows: Largest result set read.
         extract: Take the SQL from fences / ``<answer>`` tags when present.
-        timeout: Per-sample deadline of the worker process.
+        timeout: Per-sample deadline of the worker process (covers both queries).
         isolation: ``process`` (default) or ``inline``.
     """
 
     def __init__(
         self,
         weights: dict[str, float] | None = None,
+        compare: Literal["spider", "bird"] = "spider",
+        round_floats: int | None = None,
+        fold_types: bool = False,
         db_root: str | None = None,
         query_timeout: float = 5.0,
         max_rows: int = 100_000,
@@ -282,8 +222,20 @@ class SqlReward(CpuReward):
             raise ValueError("weights must be non-negative and not all zero")
         total = sum(weights.values())
         self.weights = {k: weights.get(k, 0.0) / total for k in _COMPONENTS}
+        if compare not in COMPARE_MODES:
+            raise ValueError(f"compare must be one of {list(COMPARE_MODES)}")
+        if round_floats is not None and (isinstance(round_floats, bool)
+                                         or not isinstance(round_floats, int)
+                                         or not 0 <= round_floats <= 15):
+            raise ValueError("round_floats must be an integer from 0 to 15, or None")
         if query_timeout <= 0 or max_rows <= 0:
             raise ValueError("query_timeout and max_rows must be positive")
+        if self.isolation == "process" and timeout <= 2 * (query_timeout + 1):
+            # Two queries run per sample; the worker's deadline must not cut the second short.
+            raise ValueError("timeout must exceed 2 * (query_timeout + 1) seconds")
+        self.compare = compare
+        self.round_floats = round_floats
+        self.fold_types = bool(fold_types)
         self.db_root = db_root
         self.query_timeout = float(query_timeout)
         self.max_rows = int(max_rows)
@@ -312,35 +264,44 @@ class SqlReward(CpuReward):
         predicted = extract_sql(sample.response) if self.extract else sample.response.strip()
         if not predicted:
             return Outcome.fail(Status.UNPARSEABLE, "the response contains no SQL")
+        runner = default_runner()
+        try:
+            gold_rows = runner.run(copy, gold, self.query_timeout, self.max_rows)
+        except QueryTimeout as exc:
+            return Outcome.fail(Status.TIMEOUT, f"gold query: {exc}", query="gold")
+        except QueryError as exc:
+            return Outcome.fail(Status.BAD_REFERENCE, f"gold query failed: {exc}"[:300])
+        try:
+            pred_rows: list[tuple[Any, ...]] | None = runner.run(
+                copy, predicted, self.query_timeout, self.max_rows)
+            error = None
+        except QueryTimeout as exc:
+            # Not a wrong answer: the query's value is unknown. Callers decide what a
+            # timeout is worth (see docs/code-sandbox.md).
+            return Outcome.fail(Status.TIMEOUT, f"predicted query: {exc}", query="predicted",
+                                predicted_sql=predicted[:2000], timed_out=True)
+        except QueryError as exc:
+            pred_rows, error = None, str(exc)
         conn = connect_read_only(copy)
         try:
-            try:
-                gold_rows = run_query(conn, gold, self.query_timeout, self.max_rows)
-            except QueryTimeout as exc:
-                return Outcome.fail(Status.TIMEOUT, f"gold query: {exc}")
-            except (sqlite3.Error, ValueError) as exc:
-                return Outcome.fail(Status.BAD_REFERENCE, f"gold query failed: {exc}"[:300])
-            error, pred_rows, timed_out = None, None, False
-            try:
-                pred_rows = run_query(conn, predicted, self.query_timeout, self.max_rows)
-            except QueryTimeout as exc:
-                error, timed_out = str(exc), True
-            except (sqlite3.Error, ValueError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            ordered = orders_result(gold)
-            components = {
-                "execution": float(pred_rows is not None
-                                   and results_match(pred_rows, gold_rows, ordered)),
-                "syntax": float(pred_rows is not None),
-                "schema": schema_linking(predicted, gold, schema_items(conn)),
-                "ngram": ngram_similarity(predicted, gold),
-            }
+            schema = schema_items(conn)
         finally:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+        components = {
+            "execution": float(pred_rows is not None and results_equal(
+                gold_rows, pred_rows, gold, self.compare, self.round_floats,
+                self.fold_types)),
+            "syntax": float(pred_rows is not None),
+            "schema": schema_linking(predicted, gold, schema),
+            "ngram": ngram_similarity(predicted, gold),
+        }
         score = sum(self.weights[k] * components[k] for k in _COMPONENTS)
-        details: dict[str, Any] = {**components, "ordered": ordered, "predicted_sql": predicted,
-                                   "gold_rows": len(gold_rows), "timed_out": timed_out}
+        details: dict[str, Any] = {**components, "compare": self.compare,
+                                   "predicted_sql": predicted[:2000],
+                                   "gold_rows": len(gold_rows), "timed_out": False}
+        if self.compare == "spider":
+            details["ordered"] = spider_orders(gold)
         if pred_rows is not None:
             details["predicted_rows"] = len(pred_rows)
         if error:
