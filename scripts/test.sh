@@ -24,4 +24,8 @@ fi
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# Reference checkers run as test oracles: bfcl-eval (BFCL's AST checker and data) and
+# nl2sql360 (Spider test-suite and BIRD evaluation scripts). Their full installs pin numpy and
+# pull model SDKs and database drivers the checkers never import, hence --no-deps.
+.venv/bin/python -m pip install -q --no-deps bfcl-eval==2026.3.23 nl2sql360==1.1.0
 exec .venv/bin/python -m pytest "$@"

@@ -62,6 +62,7 @@ def test_hedging_with_the_gold_tool_name_costs_in_toolrl_and_fails_in_bfcl(toolr
     eight = score(toolrl, "".join(call("get_weather", city=c) for c in cities))
     assert honest == 1.0 and two < honest and eight < two
     assert two == pytest.approx((1 / 2 + 1 + 1) / 3)  # name overlap counts calls: 1 of 2
+    assert eight == pytest.approx((1 / 8 + 1 + 1) / 3)
     assert score(bfcl, call("get_weather", city="Paris") + call("get_weather", city="Rome"),
                  BFCL_REF) == 0.0
     # A repeat of the exact gold call is an extra call too.

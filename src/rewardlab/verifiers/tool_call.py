@@ -3,10 +3,10 @@
 ``mode="toolrl"`` (default) is the ToolRL correctness reward (Qian et al., 2025, eq. for
 R_correct): over an optimal matching of gold and predicted calls,
 
-* **name**: overlap of the tool names called. The paper writes it as the Jaccard index of the
-  name *sets*; the default here counts calls (multiset Jaccard, ``sum(min) / sum(max)`` of the
-  per-name counts), which equals the paper whenever no name repeats and makes every extra call
-  cost, also a repeat of a gold tool (``name_overlap="set"`` gives the paper's set form);
+* **name**: overlap of the tool names called, counting calls (multiset Jaccard,
+  ``sum(min) / sum(max)`` of the per-name counts, as ToolRL's released ``match_score`` does
+  with ``Counter``), so every extra call costs, also a repeat of a gold tool. The paper's text
+  writes name *sets*, blind to repeats: ``name_overlap="set"``;
 * **params**: for each matched gold call, Jaccard overlap of parameter names;
 * **values**: for each matched gold call, the number of gold parameters whose value matches;
 
@@ -225,8 +225,8 @@ class ToolCallReward(CpuReward):
         exact: ``toolrl`` only: score 1.0 for a perfect match (same number of calls), else 0.0.
         scale: ``toolrl`` only: ``unit`` (``R / S_max`` in ``[0, 1]``) or ``toolrl`` (the
             paper's ``6 R / S_max - 3`` in ``[-3, 3]``).
-        name_overlap: ``toolrl`` only: ``multiset`` (every extra call costs, also a repeat of
-            a gold tool) or ``set`` (the paper's literal set Jaccard; repeats are free).
+        name_overlap: ``toolrl`` only: ``multiset`` (ToolRL's code: every extra call costs,
+            also a repeat of a gold tool) or ``set`` (the paper's text; repeats are free).
         coerce: ``toolrl`` only: lenient value comparisons from :data:`COERCIONS`
             (``numeric_strings``, ``json_strings``, ``trim_strings``); none by default.
         reasoning_tags: Reasoning block tags whose content is not part of the answer; ``[]``
