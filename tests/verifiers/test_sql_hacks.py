@@ -145,3 +145,19 @@ def test_statement_and_write_tricks_are_refused(sql, db):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM m").fetchone() == (3,)
     conn.close()
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT length(zeroblob(2000000000))",
+    "WITH RECURSIVE r(s, i) AS (SELECT 'x', 0 UNION ALL SELECT s || s, i + 1 FROM r "
+    "WHERE i < 40) SELECT max(length(s)) FROM r",
+    "SELECT printf('%.*c', 30000000, 'a') FROM m",  # 90 MB of text in one result
+])
+def test_memory_hungry_queries_fail_cleanly(db, query):
+    # A generous deadline: these stop at SQLite's 50 MB value limit or the 64 MB result
+    # limit of the worker, after a second or two of copying on a busy machine.
+    sql = build_reward({"name": "sql", "query_timeout": 10.0, "isolation": "inline"})
+    outcome = run(sql, db, query, "SELECT 3")
+    assert outcome.status is Status.OK and outcome.score == 0.0
+    assert outcome.details["syntax"] == 0.0 and outcome.details["error"]
+    assert run(sql, db, "SELECT count(*) FROM m", "SELECT 3").score == 1.0

@@ -13,12 +13,20 @@ message)`` or ``("timeout",)``. Rows are tuples of ``None``/``int``/``float``/``
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import sqlite3
 import struct
 import sys
 import time
 from typing import Any
+
+MAX_VALUE_BYTES = 50_000_000
+"""Largest string or blob a query may build (SQLite's own default is 1 GB)."""
+MAX_RESULT_BYTES = 64_000_000
+"""Largest total size of the text and blob values of one result."""
+MEMORY_LIMIT = 2 << 30
+"""Address-space limit of this process: a query cannot exhaust the host's memory."""
 
 _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
                  sqlite3.SQLITE_RECURSIVE}
@@ -30,6 +38,7 @@ def _authorizer(action: int, *_: Any) -> int:
 
 def _connect(uri: str) -> sqlite3.Connection:
     conn = sqlite3.connect(uri, uri=True)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     conn.execute("PRAGMA query_only = ON")
     conn.set_authorizer(_authorizer)
     return conn
@@ -58,6 +67,10 @@ def _run(conn: sqlite3.Connection, sql: str, max_rows: int, soft_timeout: float)
         conn.set_progress_handler(None, 0)
     if len(rows) > max_rows:
         return ("error", "TooManyRows", f"query returned more than {max_rows} rows")
+    size = sum(len(v) for row in rows for v in row if isinstance(v, str | bytes))
+    if size > MAX_RESULT_BYTES:
+        return ("error", "ResultTooLarge", f"the result holds more than {MAX_RESULT_BYTES} "
+                "bytes of text and blobs")
     return ("ok", [tuple(row) for row in rows])
 
 
@@ -71,8 +84,24 @@ def _read_exact(stream: Any, size: int) -> bytes | None:
     return data
 
 
+def _limit_self() -> None:
+    # Die with the host (a killed engine worker must not leave a query running) and cap memory.
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    with contextlib.suppress(Exception):
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
 def main() -> None:
     """Serve requests until stdin closes."""
+    _limit_self()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     connections: dict[str, sqlite3.Connection] = {}
     while True:

@@ -270,6 +270,8 @@ class SqlReward(CpuReward):
         except QueryTimeout as exc:
             return Outcome.fail(Status.TIMEOUT, f"gold query: {exc}", query="gold")
         except QueryError as exc:
+            if exc.kind in ("WorkerError", "WorkerCrashed"):  # the grader failed, not the gold
+                return Outcome.fail(Status.ERROR, f"gold query: {exc}"[:300])
             return Outcome.fail(Status.BAD_REFERENCE, f"gold query failed: {exc}"[:300])
         try:
             pred_rows: list[tuple[Any, ...]] | None = runner.run(
