@@ -25,6 +25,7 @@ from typing import Any
 
 CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple")
 MODEL = "rewardlab-stand-in"
+MODEL_UNDERSCORE = "rewardlab-stand-in-underscore"  # a model whose API forbids "." in names
 
 
 @dataclass
@@ -36,7 +37,8 @@ def load_checker() -> Any:
     """BFCL's ``ast_checker`` function and its ``Language`` enum."""
     if "bfcl_eval.constants.model_config" not in sys.modules:
         stand_in = types.ModuleType("bfcl_eval.constants.model_config")
-        stand_in.MODEL_CONFIG_MAPPING = {MODEL: _Config()}  # type: ignore[attr-defined]
+        stand_in.MODEL_CONFIG_MAPPING = {  # type: ignore[attr-defined]
+            MODEL: _Config(), MODEL_UNDERSCORE: _Config(underscore_to_dot=True)}
         sys.modules["bfcl_eval.constants.model_config"] = stand_in
     from bfcl_eval.constants.enums import Language
     from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker

@@ -68,3 +68,25 @@ def test_the_reward_reads_hermes_text_and_gives_the_same_verdict(category, check
     outcomes = reward.score(samples)
     assert [o.score for o in outcomes] == expected
     assert 0 < sum(expected) < len(expected)
+
+
+def test_underscore_names_agree_with_bfcl_s_per_model_flag(checker):
+    """BFCL's ``underscore_to_dot`` models must write ``math.gcd`` as ``math_gcd``."""
+    ast_checker, language = checker
+    checked = dotted = 0
+    for category in bfcl_cases.CATEGORIES:
+        for question, answer in bfcl_cases.load_category(category)[::5]:
+            truth = answer["ground_truth"]
+            for calls in list(bfcl_cases.candidates(truth))[:6]:
+                for rename in (False, True):
+                    named = [{(n.replace(".", "_") if rename else n): a
+                              for n, a in c.items()} for c in calls]
+                    theirs = ast_checker(question["function"], named, truth, language.PYTHON,
+                                         category, bfcl_cases.MODEL_UNDERSCORE)["valid"]
+                    ours = check_calls(question["function"], truth,
+                                       [next(iter(c.items())) for c in named],
+                                       underscore_to_dot=True) is None
+                    assert ours == theirs, (question["id"], named)
+                    checked += 1
+                    dotted += any("." in n for c in calls for n in c)
+    assert checked > 500 and dotted > 50

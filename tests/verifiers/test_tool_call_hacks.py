@@ -195,3 +195,17 @@ def test_bad_bfcl_references_are_typed(bfcl):
                           "x": {"type": "complex"}}}}], "ground_truth": [{"f": {"x": [1]}}]}]:
         outcome = bfcl.score_one(Sample(response=call("f", x=1), reference=reference))
         assert outcome.status is Status.BAD_REFERENCE, reference
+
+
+def test_bfcl_underscore_names_are_an_explicit_option():
+    reference = {"function": [{"name": "math.gcd", "parameters": {"type": "dict", "properties": {
+        "a": {"type": "integer"}}, "required": ["a"]}}], "ground_truth": [{"math.gcd": {
+            "a": [4]}}]}
+    plain = build_reward({"name": "tool_call", "mode": "bfcl"})
+    underscored = build_reward({"name": "tool_call", "mode": "bfcl", "underscore_to_dot": True})
+    assert score(plain, call("math.gcd", a=4), reference) == 1.0
+    assert score(plain, call("math_gcd", a=4), reference) == 0.0
+    assert score(underscored, call("math_gcd", a=4), reference) == 1.0
+    assert score(underscored, call("math.gcd", a=4), reference) == 0.0
+    with pytest.raises(ValueError, match="underscore_to_dot"):
+        build_reward({"name": "tool_call", "underscore_to_dot": True})

@@ -146,11 +146,19 @@ def _param_error(name: str, value: Any, spec: Mapping[str, Any],
     return None if value in possible else f"value_error: {name!r}={value!r} not allowed"
 
 
+def expected_name(name: str, underscore_to_dot: bool = False) -> str:
+    """The function name a model must call: with ``underscore_to_dot`` (BFCL's flag for APIs
+    that forbid ``.`` in names), every ``.`` becomes ``_``."""
+    return name.replace(".", "_") if underscore_to_dot else name
+
+
 def check_call(description: Mapping[str, Any], name: str, arguments: Mapping[str, Any],
-               possible: Mapping[str, Sequence[Any]]) -> str | None:
+               possible: Mapping[str, Sequence[Any]],
+               underscore_to_dot: bool = False) -> str | None:
     """Why one predicted call fails BFCL's check against one gold call, or ``None``."""
-    if name != description.get("name"):
-        return f"wrong_func_name: expected {description.get('name')!r}, got {name!r}"
+    expected = expected_name(str(description.get("name")), underscore_to_dot)
+    if name != expected:
+        return f"wrong_func_name: expected {expected!r}, got {name!r}"
     parameters = description.get("parameters") or {}
     details = parameters.get("properties") or {}
     for required in parameters.get("required") or []:
@@ -170,8 +178,12 @@ def check_call(description: Mapping[str, Any], name: str, arguments: Mapping[str
 
 def check_calls(functions: Sequence[Mapping[str, Any]],
                 ground_truth: Sequence[Mapping[str, Mapping[str, Sequence[Any]]]],
-                calls: Sequence[tuple[str, Mapping[str, Any]]]) -> str | None:
+                calls: Sequence[tuple[str, Mapping[str, Any]]],
+                underscore_to_dot: bool = False) -> str | None:
     """Why the predicted ``(name, arguments)`` calls fail BFCL's AST check, or ``None``.
+
+    ``underscore_to_dot`` expects ``.`` in function names written as ``_``, as BFCL does for
+    models whose API forbids dots.
 
     Raises:
         BfclReferenceError: a gold call names a function that is not described, or a
@@ -192,7 +204,7 @@ def check_calls(functions: Sequence[Mapping[str, Any]],
         for j, (name, arguments) in enumerate(calls):
             if j in used:
                 continue
-            error = check_call(description, name, arguments, possible)
+            error = check_call(description, name, arguments, possible, underscore_to_dot)
             if error is None:
                 used.add(j)
                 break

@@ -229,6 +229,8 @@ class ToolCallReward(CpuReward):
             also a repeat of a gold tool) or ``set`` (the paper's text; repeats are free).
         coerce: ``toolrl`` only: lenient value comparisons from :data:`COERCIONS`
             (``numeric_strings``, ``json_strings``, ``trim_strings``); none by default.
+        underscore_to_dot: ``bfcl`` only: expect ``.`` in function names written as ``_``
+            (BFCL's per-model flag for APIs that forbid dots in tool names).
         reasoning_tags: Reasoning block tags whose content is not part of the answer; ``[]``
             reads calls anywhere in the text.
         malformed: What a response with unreadable calls gets: ``"zero"`` (an ok 0.0 when
@@ -246,6 +248,7 @@ class ToolCallReward(CpuReward):
         scale: Literal["unit", "toolrl"] = "unit",
         name_overlap: Literal["multiset", "set"] = "multiset",
         coerce: Sequence[str] = (),
+        underscore_to_dot: bool = False,
         reasoning_tags: Sequence[str] = REASONING_TAGS,
         malformed: Literal["zero", "unparseable"] = "zero",
         timeout: float = 10.0,
@@ -268,6 +271,8 @@ class ToolCallReward(CpuReward):
         if mode == "bfcl" and (coerce or exact or scale != "unit" or name_overlap != "multiset"):
             raise ValueError("bfcl mode follows BFCL's own rules: coerce, exact, scale and "
                              "name_overlap apply to toolrl mode only")
+        if mode == "toolrl" and underscore_to_dot:
+            raise ValueError("underscore_to_dot applies to bfcl mode only")
         if isinstance(reasoning_tags, str) or not all(
                 isinstance(t, str) and t.strip() for t in reasoning_tags):
             raise ValueError("reasoning_tags must be a list of tag names")
@@ -275,7 +280,8 @@ class ToolCallReward(CpuReward):
         self.exact = exact
         self.scale = scale
         self.name_overlap = name_overlap
-        self.coerce = frozenset(coerce)
+        self.underscore_to_dot = bool(underscore_to_dot)
+        self.coerce = tuple(sorted(set(coerce)))  # sorted: a stable engine cache key
         self.reasoning_tags = tuple(reasoning_tags)
         self.malformed = malformed
 
@@ -330,7 +336,8 @@ class ToolCallReward(CpuReward):
             details["errors"] = errors[:10]
             return Outcome.ok(0.0, f"malformed tool call: {errors[0]}"[:300], **details)
         try:
-            error = check_calls(functions, truth, [(c.name, c.arguments) for c in pred])
+            error = check_calls(functions, truth, [(c.name, c.arguments) for c in pred],
+                                self.underscore_to_dot)
         except BfclReferenceError as exc:
             return Outcome.fail(Status.BAD_REFERENCE, str(exc)[:300])
         if error is None:
