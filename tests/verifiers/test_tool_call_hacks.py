@@ -209,3 +209,13 @@ def test_bfcl_underscore_names_are_an_explicit_option():
     assert score(underscored, call("math.gcd", a=4), reference) == 0.0
     with pytest.raises(ValueError, match="underscore_to_dot"):
         build_reward({"name": "tool_call", "underscore_to_dot": True})
+
+
+def test_pathological_responses_stay_cheap(toolrl):
+    """Quadratic parsing or matching would not finish within pytest's timeout here."""
+    many_tags = "<think>x</think>" * 200_000 + call("get_weather", city="Paris")
+    assert score(toolrl, many_tags) == 1.0
+    unterminated = "<think " * 200_000 + call("get_weather", city="Paris")
+    assert score(toolrl, unterminated) == 1.0
+    many_calls = "".join(call("get_weather", city=f"c{i}") for i in range(5_000))
+    assert 0 < score(toolrl, many_calls + call("get_weather", city="Paris")) < 0.7

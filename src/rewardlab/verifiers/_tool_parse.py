@@ -36,26 +36,36 @@ class ToolCall:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
+def _strip_blocks(text: str, opening: re.Pattern[str], closing: re.Pattern[str]) -> str:
+    first_close, first_open = closing.search(text), opening.search(text)
+    if first_close and (first_open is None or first_close.start() < first_open.start()):
+        text = text[first_close.end():]
+    kept, pos = [], 0
+    # One pass, each search starting where the last ended: linear in the text even when a
+    # response holds thousands of tags.
+    while True:
+        start = opening.search(text, pos)
+        if start is None:
+            kept.append(text[pos:])
+            break
+        kept.append(text[pos:start.start()])
+        end = closing.search(text, start.end())
+        if end is None:
+            break
+        kept.append(" ")
+        pos = end.end()
+    return "".join(kept)
+
+
 def answer_part(response: str, tags: Sequence[str] = REASONING_TAGS) -> str:
     """The response without its reasoning blocks (see the module docstring for the rule)."""
     text = response
     for tag in tags:
         name = re.escape(tag)
-        opening = re.compile(rf"<{name}(?:\s[^>]*)?>", re.IGNORECASE)
+        # Attributes are bounded so a run of unterminated "<think " costs linear time.
+        opening = re.compile(rf"<{name}(?:\s[^<>]{{0,200}})?>", re.IGNORECASE)
         closing = re.compile(rf"</{name}\s*>", re.IGNORECASE)
-        first_close = closing.search(text)
-        first_open = opening.search(text)
-        if first_close and (first_open is None or first_close.start() < first_open.start()):
-            text = text[first_close.end():]
-        while True:
-            start = opening.search(text)
-            if start is None:
-                break
-            end = closing.search(text, start.end())
-            if end is None:
-                text = text[:start.start()]
-                break
-            text = text[:start.start()] + " " + text[end.end():]
+        text = _strip_blocks(text, opening, closing)
     return text
 
 

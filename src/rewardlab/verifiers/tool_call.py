@@ -52,6 +52,9 @@ __all__ = ["COERCIONS", "MalformedCall", "ToolCall", "ToolCallReward", "answer_p
            "parse_calls", "score_calls", "to_call", "values_equal"]
 
 _MAX_PERMUTATIONS = 5040  # exact assignment up to 7 calls; greedy beyond
+_MAX_MATCHED = 256
+"""Predicted calls considered for matching (all of them count in the name overlap): the
+reward runs inline, so a response with thousands of calls must stay cheap to score."""
 COERCIONS = frozenset({"numeric_strings", "json_strings", "trim_strings"})
 """Lenient value comparisons, each off unless named in ``coerce``:
 
@@ -173,7 +176,7 @@ def score_calls(gold: list[ToolCall], pred: list[ToolCall], coerce: Iterable[str
     """
     options = frozenset(coerce)
     name = _name_overlap(gold, pred, name_overlap)
-    pairs = _best_assignment(gold, pred, options)
+    pairs = _best_assignment(gold, pred[:_MAX_MATCHED], options)
     params = values = 0.0
     matched = []
     for i, j in pairs:
