@@ -161,3 +161,14 @@ def test_memory_hungry_queries_fail_cleanly(db, query):
     assert outcome.status is Status.OK and outcome.score == 0.0
     assert outcome.details["syntax"] == 0.0 and outcome.details["error"]
     assert run(sql, db, "SELECT count(*) FROM m", "SELECT 3").score == 1.0
+
+
+def test_sql_only_inside_reasoning_is_not_an_answer(sql, db):
+    hidden = "<think>Maybe ```sql\nSELECT count(*) FROM m\n``` but I am unsure.</think>I give up."
+    outcome = run(sql, db, hidden, "SELECT 3")
+    assert outcome.score in (None, 0.0)
+    assert run(sql, db, "<think>SELECT 1</think>```sql\nSELECT count(*) FROM m\n```",
+               "SELECT 3").score == 1.0
+    anywhere = build_reward({"name": "sql", "reasoning_tags": [], "isolation": "inline"})
+    assert run(anywhere, db, "<think>```sql\nSELECT count(*) FROM m\n```</think>",
+               "SELECT 3").score == 1.0

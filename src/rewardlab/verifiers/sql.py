@@ -28,13 +28,14 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from rewardlab.registry import register
 from rewardlab.reward import CpuReward
 from rewardlab.types import Outcome, Sample, Status
+from rewardlab.verifiers._reasoning import REASONING_TAGS, answer_part
 from rewardlab.verifiers._sql_compare import COMPARE_MODES, results_equal, spider_orders
 from rewardlab.verifiers._sql_runner import QueryError, QueryTimeout, default_runner
 
@@ -50,8 +51,11 @@ _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNC
                  sqlite3.SQLITE_RECURSIVE}
 
 
-def extract_sql(response: str) -> str:
-    """The SQL in a response: a ```sql fence, else any fence, else ``<answer>``, else the text."""
+def extract_sql(response: str, reasoning_tags: Sequence[str] = REASONING_TAGS) -> str:
+    """The SQL in the answer part of a response (reasoning blocks cut, see
+    :func:`rewardlab.verifiers._reasoning.answer_part`): the last ```sql fence, else the last
+    fence, else the last ``<answer>``, else the text."""
+    response = answer_part(response, reasoning_tags)
     fences = _FENCE.findall(response)
     sql_fences = [body for tag, body in fences if tag.lower() in ("sql", "sqlite")]
     if sql_fences:
@@ -196,6 +200,8 @@ class SqlReward(CpuReward):
         query_timeout: Seconds each query may run; past it the outcome is ``timeout``.
         max_rows: Largest result set read.
         extract: Take the SQL from fences / ``<answer>`` tags when present.
+        reasoning_tags: Reasoning block tags whose content is never taken as the answer
+            (with ``extract``); ``[]`` reads the whole text.
         timeout: Per-sample deadline of the worker process (covers both queries).
         isolation: ``process`` (default) or ``inline``.
     """
@@ -210,6 +216,7 @@ class SqlReward(CpuReward):
         query_timeout: float = 5.0,
         max_rows: int = 100_000,
         extract: bool = True,
+        reasoning_tags: Sequence[str] = REASONING_TAGS,
         timeout: float = 30.0,
         isolation: Literal["process", "inline"] | None = None,
     ) -> None:
@@ -240,6 +247,10 @@ class SqlReward(CpuReward):
         self.query_timeout = float(query_timeout)
         self.max_rows = int(max_rows)
         self.extract = extract
+        if isinstance(reasoning_tags, str) or not all(
+                isinstance(t, str) and t.strip() for t in reasoning_tags):
+            raise ValueError("reasoning_tags must be a list of tag names")
+        self.reasoning_tags = tuple(reasoning_tags)
 
     def _database(self, reference: Mapping[str, Any]) -> Path:
         if reference.get("db_path"):
@@ -261,7 +272,8 @@ class SqlReward(CpuReward):
             copy = read_only_copy(db)
         except (ValueError, OSError) as exc:
             return Outcome.fail(Status.BAD_REFERENCE, f"database unavailable: {exc}"[:300])
-        predicted = extract_sql(sample.response) if self.extract else sample.response.strip()
+        predicted = (extract_sql(sample.response, self.reasoning_tags) if self.extract
+                     else sample.response.strip())
         if not predicted:
             return Outcome.fail(Status.UNPARSEABLE, "the response contains no SQL")
         runner = default_runner()

@@ -22,7 +22,7 @@ Values compare strictly by default: JSON types must agree (``true`` is not ``1``
 ``0.1 + 0.2`` does not equal ``0.3``). Lenient coercions are named options (``coerce``).
 
 Calls are read from ``sample.metadata["tool_calls"]`` when present, else from the answer part
-of the response, outside reasoning blocks (:func:`rewardlab.verifiers._tool_parse.answer_part`).
+of the response, outside reasoning blocks (:func:`rewardlab.verifiers._reasoning.answer_part`).
 """
 
 from __future__ import annotations
@@ -38,11 +38,10 @@ from rewardlab.registry import register
 from rewardlab.reward import CpuReward
 from rewardlab.types import Outcome, Sample, Status
 from rewardlab.verifiers._bfcl import BfclReferenceError, check_calls
+from rewardlab.verifiers._reasoning import REASONING_TAGS, answer_part
 from rewardlab.verifiers._tool_parse import (
-    REASONING_TAGS,
     MalformedCall,
     ToolCall,
-    answer_part,
     calls_from_json,
     parse_calls,
     to_call,
