@@ -28,6 +28,8 @@ MAX_RESULT_BYTES = 64_000_000
 MEMORY_LIMIT = 2 << 30
 """Address-space limit of this process: a query cannot exhaust the host's memory."""
 
+# The same read-only rule as sql.py's host-side connection (this file runs under `python -I`
+# and imports nothing from rewardlab, so the set is written out here too).
 _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
                  sqlite3.SQLITE_RECURSIVE}
 
