@@ -55,7 +55,7 @@ def _run(conn: sqlite3.Connection, sql: str, max_rows: int, soft_timeout: float)
         expired = time.monotonic() > deadline
         return 1 if expired else 0
 
-    conn.set_progress_handler(check, 1_000)
+    conn.set_progress_handler(check, 10_000)
     try:
         cursor = conn.execute(sql)
         rows = cursor.fetchmany(max_rows + 1)
