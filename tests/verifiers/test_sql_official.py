@@ -7,8 +7,9 @@ test-suite-sql-eval) and ``evaluator/bird_eval/bird_accuracy.py`` (BIRD's ``eval
 ``set(predicted_res) == set(ground_truth_res)``). They are loaded from their files so the
 package's other evaluators (which need database drivers) are not imported.
 
-Data: the ``department_store`` database of Spider 1.0 and its 88 gold queries
-(``tests/verifiers/data/spider_department_store``, CC BY-SA 4.0, see its README).
+Data: the ``department_store`` database of Spider 1.0 and its 88 gold queries, read from the
+shared fixtures (``$REWARDLAB_FIXTURES/spider_department_store``, CC BY-SA 4.0, see its README);
+public data is not copied into this repository.
 Predictions: every gold query against every other (the same database, different questions),
 and rewrites a policy might emit (``DISTINCT`` toggled, order flipped, rows duplicated,
 truncated, wrapped).
@@ -17,6 +18,7 @@ truncated, wrapped).
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sqlite3
 import sys
@@ -29,7 +31,10 @@ from rewardlab.verifiers._sql_compare import results_equal
 
 pytest.importorskip("nl2sql360", reason="nl2sql360 is installed by scripts/test.sh")
 
-DATA = Path(__file__).parent / "data" / "spider_department_store"
+DATA = Path(os.environ.get("REWARDLAB_FIXTURES", Path(__file__).resolve().parents[3] / "shared"
+                          / "fixtures")) / "spider_department_store"
+if not (DATA / "gold.sql").is_file():
+    pytest.skip(f"Spider department_store data not found at {DATA}", allow_module_level=True)
 GOLD = [line for line in (DATA / "gold.sql").read_text().splitlines() if line.strip()]
 
 
