@@ -44,4 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    from rewardlab.cli._plugins import PluginError, load_plugins
+
+    try:  # before the command runs, so the rewards the plugins register exist
+        args.plugin = load_plugins(getattr(args, "plugin", None) or [])
+    except PluginError as exc:
+        print(f"rewardlab {args.command}: {exc}", file=sys.stderr)
+        return 2
     return int(args.func(args) or 0)

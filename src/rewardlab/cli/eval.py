@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from rewardlab.cli._plugins import add_plugin_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -37,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="run name shown in reports")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.add_argument("--list-formats", action="store_true", help="list data formats and exit")
+    add_plugin_argument(p)
     p.set_defaults(func=run)
 
 
@@ -53,7 +56,7 @@ def _fields(pairs: list[str]) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from rewardlab.evaluate import DataError, available_formats, evaluate, load_items
     from rewardlab.evaluate.probes import ALL_PROBES
-    from rewardlab.spec import SpecError, build_reward, load_spec
+    from rewardlab.spec import SpecError, build_reward, single_reward_spec
 
     if args.list_formats:
         for name, doc in available_formats().items():
@@ -73,9 +76,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         fields = _fields(args.field)
-        spec = load_spec(args.reward)
-        if isinstance(spec, dict) and "reward" in spec:
-            spec = spec["reward"]
+        spec = single_reward_spec(args.reward)  # the same grammar as every other command
         reward = build_reward(spec)
     except (SpecError, ValueError) as exc:
         print(f"rewardlab eval: {exc}", file=sys.stderr)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from rewardlab.spec import SpecError
 
+from rewardlab.cli._plugins import add_plugin_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -19,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="openrlhf: the reward_func file to write (default reward_func.py)")
     p.add_argument("--failure-score", type=float, default=0.0,
                    help="score given to failed outcomes by verl/OpenRLHF (default 0.0)")
+    add_plugin_argument(p)
     p.set_defaults(func=run)
 
 

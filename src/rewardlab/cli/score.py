@@ -13,6 +13,8 @@ from rewardlab.reward import Reward, run_sync
 from rewardlab.scoring import score_jsonl_async
 from rewardlab.spec import SpecError, reward_from_spec
 
+from rewardlab.cli._plugins import add_plugin_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -36,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--ray", metavar="ADDRESS",
                    help="score the batches as tasks on the Ray cluster at ADDRESS "
                         "(host:port or 'auto'; needs the ray extra)")
+    add_plugin_argument(p)
     p.set_defaults(func=run)
 
 
