@@ -170,6 +170,31 @@ def _check_shape(data: Any) -> None:
             stack.extend((child, depth + 1, inner) for child in children)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing duplicate keys (YAML keeps the last one silently, so
+    ``reward: a`` followed by ``reward: b`` would score with ``b`` without a word)."""
+
+
+def _strict_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *anchor` merges; its keys may be overridden on purpose
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        try:
+            duplicate = key in seen
+        except TypeError:  # an unhashable key: the constructor below reports it
+            continue
+        if duplicate:
+            raise SpecError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}: "
+                            "YAML would silently keep only the last one")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _strict_mapping)
+
+
 def load_spec(source: str | Path | Mapping[str, Any]) -> Any:
     """Read a spec from a mapping, a YAML/JSON file path, or YAML/JSON text.
 
@@ -201,7 +226,7 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> Any:
         data = json.loads(text)
     except json.JSONDecodeError:
         try:  # YAML, which also covers flow mappings such as {name: exact_match}
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
         except yaml.YAMLError as exc:
             raise SpecError(f"cannot parse spec: {exc}") from None
         except RecursionError:
