@@ -9,11 +9,12 @@ Specs that need a model or server not present here must fail the same way both w
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from rewardlab import SpecError, rewards_from_spec
+from rewardlab import Reward, SpecError, load_spec, rewards_from_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -23,6 +24,8 @@ _TOP = re.compile(r"^(reward|rewards):", re.M)
 def _split(block: str) -> list[str]:
     """One spec per top-level `reward:`/`rewards:` line (other top-level keys stay attached)."""
     starts = [m.start() for m in _TOP.finditer(block)]
+    if not starts:
+        return []  # a fragment (e.g. a `backend:` block), not a spec
     return [block[a:b].strip() for a, b in zip(starts, [*starts[1:], len(block)], strict=True)]
 
 
@@ -45,17 +48,32 @@ def test_the_docs_have_spec_examples():
     assert len(SPECS) >= 15, [name for name, _ in SPECS]
 
 
+def _canon(value, depth: int = 0):
+    """A comparable form of a built reward: its type and settings, children included."""
+    if depth > 6:
+        return "..."
+    if isinstance(value, Reward):
+        settings = {k: _canon(v, depth + 1) for k, v in sorted(vars(value).items())
+                    if not k.startswith("_")}
+        return (type(value).__name__, tuple((k, v) for k, v in settings.items() if v != "?"))
+    if isinstance(value, Mapping):
+        return tuple((str(k), _canon(v, depth + 1)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(_canon(v, depth + 1) for v in value)
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    return "?"  # engines, clients, locks: runtime state, not settings
+
+
 def _fingerprint(source) -> tuple:
     try:
         rewards = rewards_from_spec(source)
     except SpecError as exc:
         return ("error", str(exc))
-    out = []
-    for alias, reward in rewards.items():
-        describe = getattr(reward, "describe", None)
-        out.append((alias, type(reward).__name__, describe() if callable(describe) else None))
+    out = tuple((alias, _canon(reward)) for alias, reward in rewards.items())
+    for reward in rewards.values():
         reward.close()
-    return ("ok", tuple(out))
+    return ("ok", out)
 
 
 @pytest.mark.parametrize("name, spec", SPECS, ids=[n for n, _ in SPECS])
@@ -63,6 +81,7 @@ def test_doc_spec_inline_equals_file(name, spec, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # examples name files relative to the checkout
     path = tmp_path / "spec.yaml"
     path.write_text(spec + "\n", encoding="utf-8")
+    assert load_spec(spec) == load_spec(path)
     inline, from_file = _fingerprint(spec), _fingerprint(path)
     assert inline == from_file
     if inline[0] == "error":  # only a missing model/server/package may stop a documented spec

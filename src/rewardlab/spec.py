@@ -226,8 +226,11 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> Any:
         data = json.loads(text)
     except json.JSONDecodeError:
         try:  # YAML, which also covers flow mappings such as {name: exact_match}
-            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+            data = yaml.load(text, Loader=_StrictLoader)
         except yaml.YAMLError as exc:
+            if "recursive" in str(exc):
+                raise SpecError("the spec refers to itself (a recursive YAML anchor/alias): "
+                                f"{exc}") from None
             raise SpecError(f"cannot parse spec: {exc}") from None
         except RecursionError:
             raise SpecError(f"the spec is nested deeper than {MAX_SPEC_DEPTH} levels") from None

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rewardlab.spec import SpecError
-
 from rewardlab.cli._plugins import add_plugin_argument
+from rewardlab.spec import SpecError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,10 +10,9 @@ import types
 import typing
 from typing import Any
 
+from rewardlab.cli._plugins import add_plugin_argument
 from rewardlab.registry import available_rewards, factory_parameters, field_descriptions
 from rewardlab.reward import Reward
-
-from rewardlab.cli._plugins import add_plugin_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rewardlab.engine import configure_engine
 from rewardlab.cli._interrupt import report_interrupt
+from rewardlab.cli._plugins import add_plugin_argument
+from rewardlab.engine import configure_engine
 from rewardlab.records import FieldMapError, check_field_map, parse_field_map
 from rewardlab.reward import Reward, run_sync
 from rewardlab.scoring import score_jsonl_async
 from rewardlab.spec import SpecError, reward_from_spec
-
-from rewardlab.cli._plugins import add_plugin_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -98,13 +98,12 @@ def bar_chart(kind: str, title: str, categories: Sequence[str],
     for k, (label, value) in enumerate(lines):
         if value is None or not lo_v <= value <= hi_v:
             continue
-        yy = y(value)
+        yy, color = y(value), _LINE_COLORS[k % 2]
         body.append(f'<line class="refline" data-line="{escape(label)}" x1="{_LEFT}" '
-                    f'x2="{_W - _RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{_LINE_COLORS[k % 2]}" '
+                    f'x2="{_W - _RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{color}" '
                     f'stroke-dasharray="6 4" stroke-width="1.5"/>'
                     f'<text class="tick reflabel" x="{_W - _RIGHT - 4}" y="{yy - 4:.1f}" '
-                    f'text-anchor="end" fill="{_LINE_COLORS[k % 2]}">{escape(label)} '
-                    f'{_fmt(value)}</text>')
+                    f'text-anchor="end" fill="{color}">{escape(label)} {_fmt(value)}</text>')
     body += _legend([name for name, *_ in series], _H - 8)
     return _frame(kind, title, body)
 

@@ -32,8 +32,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from rewardlab.reward import CpuReward, Reward
-from rewardlab.serve.docs_assets import ASSETS_PREFIX, install_docs
 from rewardlab.serve.batcher import MicroBatcher, Overloaded
+from rewardlab.serve.docs_assets import ASSETS_PREFIX, install_docs
 from rewardlab.serve.metrics import ServeMetrics
 from rewardlab.serve.protocol import (
     ErrorBody,
