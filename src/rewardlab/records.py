@@ -12,6 +12,7 @@ WHOLE_RECORD = "."
 """The path that means "the whole input record" (``--field reference=.``: MBPP-style rows that
 are their own reference)."""
 _MISSING = object()
+_ABSENT = object()  # "not found" marker for the mapping checks (get_path raises on _MISSING)
 
 
 class RecordError(ValueError):
@@ -109,7 +110,7 @@ def _missing_path_message(records: Sequence[Any], target: str, path: str) -> str
     parts = path.split(".")
     found = 0  # the longest prefix of the path present in some record
     while found < len(parts) and any(
-            get_path(r, ".".join(parts[:found + 1]), _MISSING) is not _MISSING for r in records):
+            get_path(r, ".".join(parts[:found + 1]), _ABSENT) is not _ABSENT for r in records):
         found += 1
     where = ".".join(parts[:found]) or "the top level"
     keys = _keys_at(records, parts[:found])
@@ -142,6 +143,6 @@ def check_field_map(records: Sequence[Any], field_map: Mapping[str, str] | None,
         wanted.setdefault(name, name)
     problems = [_missing_path_message(objects, target, path) for target, path in wanted.items()
                 if path != WHOLE_RECORD
-                and all(get_path(r, path, _MISSING) is _MISSING for r in objects)]
+                and all(get_path(r, path, _ABSENT) is _ABSENT for r in objects)]
     if problems:
         raise FieldMapError("; ".join(problems))
