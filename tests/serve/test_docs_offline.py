@@ -1,4 +1,4 @@
-"""``/docs`` works without internet: Swagger UI comes from the swagger-ui-bundle wheel.
+"""``/docs`` works without internet: Swagger UI comes from the swagger-ui-py wheel.
 
 A real ``rewardlab serve`` on 127.0.0.1 (with a token set, so the guard is on), then headless
 Chromium with every other host unresolvable renders the page.
@@ -14,7 +14,7 @@ import httpx
 import pytest
 from serve_helpers import ServerProcess
 
-pytest.importorskip("swagger_ui_bundle")
+pytest.importorskip("swagger_ui")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN = "t" * 24
 
@@ -34,7 +34,7 @@ def test_docs_page_and_assets_are_served_locally(docs_server):
     assert {a.rsplit("/", 1)[1] for a in assets} >= {"swagger-ui-bundle.js", "swagger-ui.css"}
     for asset in assets:  # public like /docs, although a token guards the API
         reply = httpx.get(docs_server.url + asset, timeout=10)
-        assert reply.status_code == 200 and len(reply.content) > 1000, asset
+        assert reply.status_code == 200 and len(reply.content) > 500, asset
     js = httpx.get(docs_server.url + "/docs/assets/swagger-ui-bundle.js", timeout=10)
     assert "javascript" in js.headers["content-type"]
     assert httpx.get(docs_server.url + "/docs/assets/..%2Fserver.log", timeout=10).status_code \

@@ -425,7 +425,7 @@ def create_app(rewards: Mapping[str, Reward], settings: ServeSettings | None = N
         description="Scores LLM responses with rewardlab rewards. Native protocol: "
                     "`POST /v1/score`; OpenRLHF: `POST /get_reward`.",
         lifespan=lifespan,
-        docs_url=None,  # install_docs serves Swagger UI from a package, not a CDN
+        docs_url=None,  # install_docs serves Swagger UI from a wheel, not a CDN
         responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody},
                    429: {"model": ErrorBody}},
     )

@@ -1,13 +1,16 @@
-"""``GET /docs`` without internet: Swagger UI served from the ``swagger-ui-bundle`` package.
+"""``GET /docs`` without internet: Swagger UI served from the ``swagger-ui-py`` package.
 
 FastAPI's default ``/docs`` page loads Swagger UI's JavaScript and CSS from a CDN, so it is blank
-on an offline cluster node. The ``serve`` extra installs ``swagger-ui-bundle`` (Swagger UI's
-distribution files inside a PyPI wheel); this module serves them under :data:`ASSETS_PREFIX`.
-Without the package, ``/docs`` falls back to FastAPI's CDN page (and says so in the log).
+on an offline cluster node. The ``serve`` extra installs ``swagger-ui-py``, whose wheel ships
+Swagger UI 5's distribution files (5.x reads the OpenAPI 3.1 documents FastAPI writes; the
+``swagger-ui-bundle`` wheel ships 4.15, which refuses them); this module serves those files
+under :data:`ASSETS_PREFIX`. Without the package, ``/docs`` falls back to FastAPI's CDN page
+(and says so in the log).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import mimetypes
 from pathlib import Path
@@ -25,12 +28,15 @@ _ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 
 
 def swagger_ui_folder() -> Path | None:
-    """The folder holding Swagger UI's files, from the ``swagger-ui-bundle`` package."""
-    try:
-        import swagger_ui_bundle
-    except ImportError:
+    """The folder holding Swagger UI's files, from the ``swagger-ui-py`` package.
+
+    Found without importing the package (its import wires up web-framework handlers we do not
+    use).
+    """
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    folder = Path(swagger_ui_bundle.swagger_ui_path)
+    folder = Path(next(iter(spec.submodule_search_locations))) / "static"
     return folder if all((folder / name).is_file() for name in _ASSETS) else None
 
 
@@ -44,7 +50,7 @@ def install_docs(app: FastAPI) -> bool:
     openapi_url = app.openapi_url or "/openapi.json"
 
     if folder is None:
-        log.warning("swagger-ui-bundle is not installed: /docs loads Swagger UI from a CDN "
+        log.warning("swagger-ui-py is not installed: /docs loads Swagger UI from a CDN "
                     "(pip install 'rewardlab[serve]' to serve it offline)")
 
         @app.get("/docs", include_in_schema=False)
