@@ -71,19 +71,19 @@ def test_summary_carries_chance_and_examples(below_chance_run):
 def test_below_chance_is_called_out(below_chance_run):
     s = below_chance_run.summary
     cls, text = verdict(s)
-    if s["accuracy"]["high"] < 0.5:
-        assert cls == "verdict-bad" and text.startswith("below chance")
-    else:  # the interval reaches 0.5: said so, not "above chance"
-        assert text.startswith("not above chance")
+    assert s["accuracy"]["mean"] < 0.5  # shorter-wins loses on LLMBar Natural
+    assert cls == "verdict-bad" and text.startswith("below chance")
     html = below_chance_run.report.read_text()
     assert text.split(" (")[0] in html and "Where the reward fails" in html
-    assert "Pairs the probe" in html
+    assert "Pairs each probe flipped" in html and "pairs the probe <code>rewrites: " in html
 
 
 def test_verdicts_cover_each_case():
     base = {"chance": 0.5, "length_baseline": {"length_accuracy": 0.7}}
-    assert verdict({**base, "accuracy": {"mean": 0.47, "low": 0.40, "high": 0.49}})[1] \
-        .startswith("below chance")
+    assert "whole 95% interval" in verdict(
+        {**base, "accuracy": {"mean": 0.45, "low": 0.40, "high": 0.49}})[1]
+    cls, text = verdict({**base, "accuracy": {"mean": 0.47, "low": 0.40, "high": 0.55}})
+    assert cls == "verdict-bad" and text.startswith("below chance") and "reaches it" in text
     assert verdict({**base, "accuracy": {"mean": 0.52, "low": 0.45, "high": 0.6}})[1] \
         .startswith("not above chance")
     assert verdict({**base, "accuracy": {"mean": 0.65, "low": 0.6, "high": 0.7}})[1] \

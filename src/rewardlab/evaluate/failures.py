@@ -12,11 +12,11 @@ from typing import Any
 
 from rewardlab.evaluate.items import EvalItem
 
-WORST_ITEMS = 8
+WORST_ITEMS = 5
 """Items shown under "where the reward fails"."""
 FLIPPED_SHOWN = 3
 """Flipped items shown per probe variant."""
-TEXT_CHARS = 600
+TEXT_CHARS = 400
 """Characters kept of each prompt/response shown (the report stays small)."""
 
 

@@ -30,15 +30,16 @@ td:first-child,th:first-child{text-align:left}
 background:#fafafa;word-break:break-word}.example .pref{border-left-color:#28a745}
 .example .rej{border-left-color:#c0392b}.example .meta{color:#555;font-size:12px}
 .example .prompt{white-space:pre-wrap;color:#333;word-break:break-word}
+summary{cursor:pointer;margin:6px 0;font-size:14px}
 """
 
 
 def verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
     """``(css class, text)`` judging the accuracy against chance and against length alone.
 
-    "below chance" when the whole 95 % interval is under the chance level, "not above chance"
-    when the interval contains it, "no better than length alone" when a length-only scorer does
-    at least as well; otherwise "above chance".
+    "below chance" when the accuracy is under the chance level (saying whether the whole 95 %
+    interval is), "not above chance" when the interval contains it, "no better than length
+    alone" when a length-only scorer does at least as well; otherwise "above chance".
     """
     acc = summary.get("accuracy") or {}
     mean, low, high = acc.get("mean"), acc.get("low"), acc.get("high")
@@ -47,7 +48,11 @@ def verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
     if mean is None:
         return "verdict-weak", "no scored items"
     if chance is not None and high is not None and high < chance:
-        return "verdict-bad", f"below chance ({mean:.3f} < {chance:.3f})"
+        return "verdict-bad", f"below chance ({mean:.3f} < {chance:.3f}, the whole 95% " \
+                              "interval is under it)"
+    if chance is not None and mean < chance:
+        return "verdict-bad", f"below chance ({mean:.3f} < {chance:.3f}; the 95% interval " \
+                              f"[{low:.3f}, {high:.3f}] still reaches it)"
     if chance is not None and low is not None and low <= chance:
         return "verdict-weak", f"not above chance ({chance:.3f} is inside the 95% interval)"
     if length is not None and mean <= length:
@@ -246,29 +251,31 @@ def _example_html(example: Mapping[str, Any]) -> str:
             + "".join(responses) + "</div>")
 
 
-def _failures(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
-    """Where the reward fails: its worst items and the items each probe flipped, with texts."""
+def _worst_items(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """Where the reward fails: the items with the least credit, with their texts."""
     parts = []
     for name, s in runs:
-        examples = s.get("examples") or {}
-        worst, flipped = examples.get("worst") or [], examples.get("flipped") or {}
-        if not worst and not flipped:
+        worst = (s.get("examples") or {}).get("worst") or []
+        if not worst:
             continue
         head = f"<h3>{escape(name)}</h3>" if len(runs) > 1 else ""
-        body = [head]
-        if worst:
-            body.append(f"<p>The {len(worst)} items with the least credit, most confidently "
-                        "wrong first (a non-preferred response outscored the preferred one by "
-                        "the widest margin):</p>")
-            body += [_example_html(e) for e in worst]
+        parts.append(head + f"<p>The {len(worst)} items with the least credit, most "
+                     "confidently wrong first (a non-preferred response outscored the preferred "
+                     "one by the widest margin):</p>" + "".join(_example_html(e) for e in worst))
+    return "<h2>Where the reward fails</h2>" + "".join(parts) if parts else ""
+
+
+def _flipped_pairs(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """For each probe, the first items whose decision it flipped, with their texts."""
+    parts = []
+    for name, s in runs:
+        flipped = (s.get("examples") or {}).get("flipped") or {}
         for probe, items in flipped.items():
-            body.append(f"<h4>Pairs the probe <code>{escape(probe)}</code> flipped "
-                        f"({len(items)} shown; scores before the probe)</h4>")
-            body += [_example_html(e) for e in items]
-        parts.append("".join(body))
-    if not parts:
-        return ""
-    return "<h2>Where the reward fails</h2>" + "".join(parts)
+            who = f"{escape(name)}: " if len(runs) > 1 else ""
+            parts.append(f"<details><summary>{who}pairs the probe <code>{escape(probe)}</code> "
+                         f"flipped ({len(items)} shown; scores before the probe)</summary>"
+                         + "".join(_example_html(e) for e in items) + "</details>")
+    return "<h3>Pairs each probe flipped</h3>" + "".join(parts) if parts else ""
 
 
 def compare_runs(rows_by_run: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
@@ -325,9 +332,9 @@ def render_html(runs: Sequence[tuple[str, Mapping[str, Any]]], title: str | None
         raise ValueError("no runs to report")
     title = title or ("rewardlab evaluation: " + ", ".join(n for n, _ in runs))
     body = [f"<h1>{escape(title)}</h1>", _headline(runs), "<h2>Per-subset accuracy</h2>",
-            _subset_chart(runs), _comparisons(comparisons), _benchmark_tables(runs),
-            _calibration(runs),
-            _distributions(runs), _probes(runs), _failures(runs),
+            _subset_chart(runs), _worst_items(runs), _comparisons(comparisons),
+            _benchmark_tables(runs), _calibration(runs),
+            _distributions(runs), _probes(runs), _flipped_pairs(runs),
             "<p class='note'>Generated by rewardlab. Accuracy intervals: 95 % percentile "
             "bootstrap over items. Unscored responses rank last.</p>"]
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

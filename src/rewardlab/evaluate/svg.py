@@ -102,8 +102,10 @@ def bar_chart(kind: str, title: str, categories: Sequence[str],
         body.append(f'<line class="refline" data-line="{escape(label)}" x1="{_LEFT}" '
                     f'x2="{_W - _RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{color}" '
                     f'stroke-dasharray="6 4" stroke-width="1.5"/>'
-                    f'<text class="tick reflabel" x="{_W - _RIGHT - 4}" y="{yy - 4:.1f}" '
-                    f'text-anchor="end" fill="{color}">{escape(label)} {_fmt(value)}</text>')
+                    # labels alternate ends so two close lines keep readable labels
+                    f'<text class="tick reflabel" x="{_W - _RIGHT - 4 if k % 2 else _LEFT + 4}" '
+                    f'y="{yy - 4:.1f}" text-anchor="{"end" if k % 2 else "start"}" '
+                    f'fill="{color}">{escape(label)} {_fmt(value)}</text>')
     body += _legend([name for name, *_ in series], _H - 8)
     return _frame(kind, title, body)
 
