@@ -48,7 +48,7 @@ def test_python_quick_example_prints_what_the_readme_says(workdir):
                           cwd=workdir, env=dict(os.environ, PYTHONPATH=str(REPO / "src")),
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == expected
+    assert [line.rstrip() for line in proc.stdout.splitlines()] == expected
 
 
 def test_command_line_section(workdir):
