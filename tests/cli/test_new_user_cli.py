@@ -186,38 +186,62 @@ def test_rewards_name_describes_fields_and_suggests_names():
 
 # --- Ctrl-C and eval's bad lines -----------------------------------------------------------
 
+SLEEPY = (
+    "import asyncio\nfrom rewardlab import Reward, Outcome, register\n"
+    "@register('test_sleepy_t17')\nclass Sleepy(Reward):\n"
+    "    async def score_batch(self, samples):\n"
+    "        await asyncio.sleep(0.2)\n"
+    "        return [Outcome.ok(float(len(s.response))) for s in samples]\n")
+
+
+def interrupt_when(args: list[str], started: Path) -> tuple[int, list[str]]:
+    """Run ``rewardlab ARGS``, send SIGINT (Ctrl-C) once ``started`` has content."""
+    proc = subprocess.Popen([sys.executable, "-m", "rewardlab", *args], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
+    deadline = time.monotonic() + 60
+    while (not started.exists() or not started.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, [line for line in err.splitlines() if line.strip()]
+
+
 def test_ctrl_c_prints_one_line_with_the_resume_command(tmp_path):
     data = tmp_path / "in.jsonl"
     data.write_text("".join(json.dumps({"response": "x" * 10, "reference": "x"}) + "\n"
                             for _ in range(400)))
     out = tmp_path / "out.jsonl"
-    spec = "{name: test_sleepy_t17}"
     plugin = tmp_path / "sleepy.py"
-    plugin.write_text(
-        "import time\nfrom rewardlab import Reward, Outcome, register\n"
-        "@register('test_sleepy_t17')\nclass Sleepy(Reward):\n"
-        "    async def score_batch(self, samples):\n"
-        "        import asyncio\n        await asyncio.sleep(0.2)\n"
-        "        return [Outcome.ok(1.0) for _ in samples]\n")
-    args = ["score", str(data), "--spec", spec, "-o", str(out), "--batch-size", "4",
-            "--no-progress", "--plugin", str(plugin)]
-    proc = subprocess.Popen([sys.executable, "-m", "rewardlab", *args], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
-    deadline = time.monotonic() + 60
-    while (not out.exists() or not out.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
+    plugin.write_text(SLEEPY)
+    code, lines = interrupt_when(
+        ["score", str(data), "--spec", "{name: test_sleepy_t17}", "-o", str(out),
+         "--batch-size", "4", "--no-progress", "--plugin", str(plugin)], out)
+    assert code == 130
+    assert len(lines) == 1, lines
     assert "interrupted" in lines[0] and "rows in" in lines[0]
     command = lines[0].split("continue with: ", 1)[1]
     assert command.startswith("rewardlab score ") and command.endswith("--resume")
     resumed = run_cli(*shlex.split(command)[1:])
     assert resumed.returncode == 0, resumed.stderr
     assert len(read_rows(out)) == 400
+
+
+def test_ctrl_c_in_eval_gives_the_resume_command(fixtures_dir, tmp_path):
+    plugin = tmp_path / "sleepy.py"
+    plugin.write_text(SLEEPY)
+    run_dir = tmp_path / "run"
+    code, lines = interrupt_when(
+        ["eval", "--reward", "test_sleepy_t17", "--data",
+         str(fixtures_dir / "llmbar/natural.jsonl"), "--format", "llmbar", "-o", str(run_dir),
+         "--batch-size", "4", "--no-progress", "--plugin", str(plugin)],
+        run_dir / "samples.jsonl")
+    assert code == 130 and len(lines) == 1, lines
+    command = lines[0].split("continue with: ", 1)[1]
+    assert command.startswith("rewardlab eval ") and command.endswith("--resume")
+    resumed = run_cli(*shlex.split(command)[1:])
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(read_rows(run_dir / "samples.jsonl")) == 100
 
 
 def test_eval_writes_an_error_row_for_a_bad_line_and_goes_on(fixtures_dir, tmp_path):
