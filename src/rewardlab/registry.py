@@ -162,12 +162,15 @@ def _args_section(doc: str) -> dict[str, str]:
 def field_descriptions(factory: Callable[..., Any]) -> dict[str, str]:
     """Each spec field's description, from the ``Args:`` section of the factory's docstring.
 
-    Classes are read from the class docstring, then from ``__init__``'s (the first wins); a field
-    the docstrings do not describe is absent from the result.
+    Classes are read from the class docstring, then from ``__init__``'s, then from their base
+    classes' (so ``timeout`` is described by ``CpuReward``); the first description wins, and a
+    field no docstring describes is absent from the result.
     """
     docs = [inspect.getdoc(factory) or ""]
     if isinstance(factory, type):
-        docs.append(inspect.getdoc(factory.__init__) or "")
+        for cls in factory.__mro__:
+            init = cls.__dict__.get("__init__")
+            docs += [inspect.cleandoc(cls.__doc__ or ""), (inspect.getdoc(init) or "") if init else ""]
     out: dict[str, str] = {}
     for doc in docs:
         for key, text in _args_section(doc).items():

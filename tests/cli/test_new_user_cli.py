@@ -267,3 +267,13 @@ def test_eval_field_typo_stops_with_suggestion(fixtures_dir, tmp_path):
                    "--field", "input=inptu", "-o", str(tmp_path / "run"), "--no-progress")
     assert proc.returncode == 2
     assert "did you mean input=input" in proc.stderr
+
+
+def test_every_registered_field_has_a_description():
+    """`rewardlab rewards NAME` explains every field of every built-in reward."""
+    from rewardlab.registry import available_rewards, factory_parameters, field_descriptions
+
+    missing = [f"{name}.{field}" for name, entry in available_rewards().items()
+               for field in factory_parameters(entry.factory)
+               if not field_descriptions(entry.factory).get(field)]
+    assert missing == []
