@@ -79,6 +79,11 @@ def test_non_finite_numbers_anywhere_are_named():
         build_reward({"name": "code", "test_timeout": float("inf"), "allow_weaker": True})
 
 
+def test_server_settings_numbers_are_checked_too():
+    with pytest.raises(SpecError, match=r"'serve\.request_timeout' must be a finite number"):
+        reward_from_spec("reward: exact_match\nserve: {request_timeout: .inf}")
+
+
 def test_recursive_anchor_is_refused():
     with pytest.raises(SpecError, match="refers to itself"):
         load_spec("reward: &r {name: weighted_sum, rewards: {a: *r}}")

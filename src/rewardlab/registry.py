@@ -170,7 +170,8 @@ def field_descriptions(factory: Callable[..., Any]) -> dict[str, str]:
     if isinstance(factory, type):
         for cls in factory.__mro__:
             init = cls.__dict__.get("__init__")
-            docs += [inspect.cleandoc(cls.__doc__ or ""), (inspect.getdoc(init) or "") if init else ""]
+            docs.append(inspect.cleandoc(cls.__doc__ or ""))
+            docs.append((inspect.getdoc(init) or "") if init else "")
     out: dict[str, str] = {}
     for doc in docs:
         for key, text in _args_section(doc).items():

@@ -256,6 +256,8 @@ def _document_parts(data: Any) -> tuple[str, Any]:
             f"unknown top-level key {first!r}{did_you_mean(first, TOP_LEVEL_KEYS)}; a spec has "
             f"{', '.join(repr(k) for k in TOP_LEVEL_KEYS)} at the top level (or is one reward "
             "spec with a 'name' key)")
+    if "serve" in data:  # server settings: the same number rules as reward fields
+        _check_numbers(data["serve"], "serve")
     if "reward" in data and "rewards" in data:
         raise SpecError("a spec has either 'reward' (one reward) or 'rewards' (named rewards), "
                         "not both")
