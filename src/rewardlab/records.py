@@ -8,7 +8,11 @@ from typing import Any
 from rewardlab.types import Sample
 
 SAMPLE_FIELDS = ("prompt", "response", "reference", "metadata", "group", "id")
+WHOLE_RECORD = "."
+"""The path that means "the whole input record" (``--field reference=.``: MBPP-style rows that
+are their own reference)."""
 _MISSING = object()
+_ABSENT = object()  # "not found" marker for the mapping checks (get_path raises on _MISSING)
 
 
 class RecordError(ValueError):
@@ -16,7 +20,9 @@ class RecordError(ValueError):
 
 
 def get_path(record: Any, path: str, default: Any = _MISSING) -> Any:
-    """Follow a dotted path (``a.b.0.c``) through mappings and lists."""
+    """Follow a dotted path (``a.b.0.c``) through mappings and lists; ``.`` is the record."""
+    if path == WHOLE_RECORD:
+        return record
     current = record
     for part in path.split("."):
         if isinstance(current, Mapping) and part in current:
@@ -40,7 +46,12 @@ def parse_field_map(pairs: Sequence[str]) -> dict[str, str]:
         if not sep or not target or not source:
             raise ValueError(f"--field expects SAMPLE_FIELD=INPUT_PATH, got {pair!r}")
         if target not in SAMPLE_FIELDS:
-            raise ValueError(f"unknown sample field {target!r}; fields: {', '.join(SAMPLE_FIELDS)}")
+            import difflib
+
+            close = difflib.get_close_matches(target, SAMPLE_FIELDS, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown sample field {target!r}{hint}; fields: "
+                             f"{', '.join(SAMPLE_FIELDS)}")
         mapping[target] = source
     return mapping
 
@@ -75,3 +86,63 @@ def sample_from_record(record: Any, field_map: Mapping[str, str] | None = None) 
         return Sample(**values)
     except TypeError as exc:
         raise RecordError(str(exc)) from None
+
+
+class FieldMapError(ValueError):
+    """A ``--field`` path (or the default ``response``) found in none of the records checked."""
+
+
+def _keys_at(records: Sequence[Any], parts: Sequence[str]) -> list[str]:
+    """The keys (or list indexes) found at ``parts`` in any of ``records``, sorted."""
+    keys: set[str] = set()
+    for record in records:
+        value = get_path(record, ".".join(parts), None) if parts else record
+        if isinstance(value, Mapping):
+            keys.update(map(str, value))
+        elif isinstance(value, list) and value:
+            keys.add(f"0..{len(value) - 1}")
+    return sorted(keys)
+
+
+def _missing_path_message(records: Sequence[Any], target: str, path: str) -> str:
+    import difflib
+
+    parts = path.split(".")
+    found = 0  # the longest prefix of the path present in some record
+    while found < len(parts) and any(
+            get_path(r, ".".join(parts[:found + 1]), _ABSENT) is not _ABSENT for r in records):
+        found += 1
+    where = ".".join(parts[:found]) or "the top level"
+    keys = _keys_at(records, parts[:found])
+    close = difflib.get_close_matches(parts[found], keys, n=1, cutoff=0.6)
+    hint = ""
+    if close:
+        hint = f" (did you mean {target}={'.'.join([*parts[:found], close[0]])}?)"
+    shown = ", ".join(keys[:40]) + (" ..." if len(keys) > 40 else "") if keys else "(none)"
+    return (f"{target}={path}: no {parts[found]!r} at {where} in the first {len(records)} "
+            f"records{hint}; keys there: {shown}")
+
+
+def check_field_map(records: Sequence[Any], field_map: Mapping[str, str] | None,
+                    required: Sequence[str] = ("response",)) -> None:
+    """Stop a run whose field mapping cannot work, before scoring anything.
+
+    Every explicitly mapped path, and each ``required`` field (mapped or not), must be present
+    in at least one of ``records`` (the first few of the input): a path found nowhere is a
+    typo, not ragged data, and would otherwise score every row as an error blamed on the data.
+
+    Raises:
+        FieldMapError: the message lists each missing path with the keys that do exist (and a
+            "did you mean").
+    """
+    objects = [r for r in records if isinstance(r, Mapping)]
+    if not objects:
+        return  # nothing to check against: per-row errors will say what is wrong
+    wanted = dict(field_map or {})
+    for name in required:
+        wanted.setdefault(name, name)
+    problems = [_missing_path_message(objects, target, path) for target, path in wanted.items()
+                if path != WHOLE_RECORD
+                and all(get_path(r, path, _ABSENT) is _ABSENT for r in objects)]
+    if problems:
+        raise FieldMapError("; ".join(problems))

@@ -121,12 +121,62 @@ def get_reward_factory(name: str) -> RegisteredReward:
     try:
         return _registry[name]
     except KeyError:
+        import difflib
+
         known = ", ".join(sorted(_registry)) or "(none)"
-        msg = f"unknown reward {name!r}; known rewards: {known}"
+        close = difflib.get_close_matches(name, list(_registry), n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        msg = f"unknown reward {name!r}{hint}; known rewards: {known}"
         if _import_errors:
             failed = "; ".join(f"{m} ({e})" for m, e in sorted(_import_errors.items()))
             msg += f". Some reward modules could not be imported: {failed}"
         raise KeyError(msg) from None
+
+
+def _args_section(doc: str) -> dict[str, str]:
+    """``{name: description}`` from a Google-style ``Args:`` section."""
+    out: dict[str, str] = {}
+    current: str | None = None
+    indent: int | None = None  # indentation of the section header
+    for line in doc.splitlines():
+        stripped = line.strip()
+        line_indent = len(line) - len(line.lstrip())
+        if stripped in ("Args:", "Arguments:", "Parameters:"):
+            indent, current = line_indent, None
+            continue
+        if indent is None or not stripped:
+            continue
+        if line_indent <= indent:
+            indent, current = None, None  # the next section (Returns:, Raises:, prose) starts
+            continue
+        head, sep, text = stripped.partition(":")
+        key = head.split("(")[0].strip().strip("*`")
+        if sep and key.isidentifier() and (current is None or line_indent <= indent + 4):
+            current = key
+            out[current] = text.strip()
+        elif current is not None:
+            out[current] = f"{out[current]} {stripped}".strip()
+    return out
+
+
+def field_descriptions(factory: Callable[..., Any]) -> dict[str, str]:
+    """Each spec field's description, from the ``Args:`` section of the factory's docstring.
+
+    Classes are read from the class docstring, then from ``__init__``'s, then from their base
+    classes' (so ``timeout`` is described by ``CpuReward``); the first description wins, and a
+    field no docstring describes is absent from the result.
+    """
+    docs = [inspect.getdoc(factory) or ""]
+    if isinstance(factory, type):
+        for cls in factory.__mro__:
+            init = cls.__dict__.get("__init__")
+            docs.append(inspect.cleandoc(cls.__doc__ or ""))
+            docs.append((inspect.getdoc(init) or "") if init else "")
+    out: dict[str, str] = {}
+    for doc in docs:
+        for key, text in _args_section(doc).items():
+            out.setdefault(key, text)
+    return out
 
 
 def factory_parameters(factory: Callable[..., Any]) -> dict[str, tuple[Any, Any]]:

@@ -14,6 +14,7 @@ import pytest
 
 from rewardlab.cli import main
 from rewardlab.evaluate import evaluate, load_items
+from rewardlab.evaluate.failures import chance_level
 from rewardlab.evaluate.summary import summarize
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +85,11 @@ def test_summary_is_a_function_of_the_rows(fixtures_dir, tmp_path):
     items = list(load_items(fixtures_dir / "llmbar/natural.jsonl", "llmbar"))
     run = evaluate("length_baseline", items, tmp_path / "llm", progress=False, report=False)
     again = summarize(_rows(tmp_path / "llm/samples.jsonl"), data_format="auto")
-    assert again == {k: v for k, v in run.summary.items() if k != "run"}
+    # run settings, and the chance level and failure examples (which need the items' texts,
+    # see rewardlab.evaluate.failures) are added by evaluate()
+    added = ("run", "chance", "examples")
+    assert again == {k: v for k, v in run.summary.items() if k not in added}
+    assert run.summary["chance"] == chance_level(_rows(tmp_path / "llm/samples.jsonl"))
 
 
 def test_cli_eval_and_report(fixtures_dir, tmp_path, capsys):

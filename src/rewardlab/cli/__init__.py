@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rewardlab`` console script and ``python -m rewardlab``."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to print a resume command
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -44,4 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    return int(args.func(args) or 0)
+    from rewardlab.cli._plugins import PluginError, load_plugins
+
+    try:  # before the command runs, so the rewards the plugins register exist
+        args.plugin = load_plugins(getattr(args, "plugin", None) or [])
+    except PluginError as exc:
+        print(f"rewardlab {args.command}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # one line, not a traceback (score/eval add a resume command)
+        print(f"rewardlab {args.command}: interrupted", file=sys.stderr)
+        return 130

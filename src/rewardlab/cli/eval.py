@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+from rewardlab.cli._interrupt import report_interrupt
+from rewardlab.cli._plugins import add_plugin_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="run directory (default: runs/<data stem>-<reward name>)")
     p.add_argument("--field", action="append", default=[], metavar="NAME=PATH",
                    help="rename a field the format reads, e.g. prompt=question")
+    p.add_argument("--allow-missing-fields", action="store_true",
+                   help="do not stop when a --field path is missing from all of the first "
+                        "records (ragged data)")
     p.add_argument("--split", help="hub dataset split (default: train)")
     p.add_argument("--config", help="hub dataset configuration")
     p.add_argument("--limit", type=int, help="evaluate only the first N items")
@@ -37,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="run name shown in reports")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.add_argument("--list-formats", action="store_true", help="list data formats and exit")
+    add_plugin_argument(p)
     p.set_defaults(func=run)
 
 
@@ -50,10 +58,35 @@ def _fields(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def check_eval_fields(args: argparse.Namespace, fields: dict[str, str]) -> str | None:
+    """The error when a ``--field`` path is in none of the first records of a local source."""
+    from itertools import islice
+
+    from rewardlab.evaluate.loaders import read_records
+    from rewardlab.records import FieldMapError, check_field_map
+
+    if not fields or args.allow_missing_fields or not Path(args.data).exists():
+        return None  # hub data are checked per record: reading ahead would download them
+    records = [r for _, r in islice(read_records(args.data), 50) if isinstance(r, dict)]
+    try:
+        check_field_map(records, fields, required=())
+    except FieldMapError as exc:
+        return f"{exc}. Fix the --field mapping, or pass --allow-missing-fields"
+    return None
+
+
+def _write_errors(directory: Path, errors: list[dict[str, str]]) -> Path:
+    """One ``error`` row per record that could not be read, beside the run's samples."""
+    path = directory / "errors.jsonl"
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(e) + "\n" for e in errors), encoding="utf-8")
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     from rewardlab.evaluate import DataError, available_formats, evaluate, load_items
     from rewardlab.evaluate.probes import ALL_PROBES
-    from rewardlab.spec import SpecError, build_reward, load_spec
+    from rewardlab.spec import SpecError, build_reward, single_reward_spec
 
     if args.list_formats:
         for name, doc in available_formats().items():
@@ -73,24 +106,32 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         fields = _fields(args.field)
-        spec = load_spec(args.reward)
-        if isinstance(spec, dict) and "reward" in spec:
-            spec = spec["reward"]
+        spec = single_reward_spec(args.reward)  # the same grammar as every other command
         reward = build_reward(spec)
     except (SpecError, ValueError) as exc:
         print(f"rewardlab eval: {exc}", file=sys.stderr)
         return 2
+    errors: list[dict[str, str]] = []
+
+    def skip(record_id: str, exc: Exception) -> None:  # like `score`: an error row, go on
+        errors.append({"id": record_id, "status": "error", "reason": str(exc)})
+
     try:
+        problem = check_eval_fields(args, fields)
+        if problem:
+            raise DataError(problem)
         items = list(load_items(args.data, args.format, fields=fields, split=args.split,
-                                config=args.config, limit=args.limit))
+                                config=args.config, limit=args.limit, on_error=skip))
         if not items:
-            raise DataError(f"no items in {args.data}")
+            reasons = f": {errors[0]['reason']}" if errors else ""
+            raise DataError(f"no readable items in {args.data}{reasons}")
         data_format = args.format
         if data_format == "auto":
             from rewardlab.evaluate.loaders import detect_format, read_records
 
-            data_format = detect_format(next(iter(read_records(args.data, args.split,
-                                                               args.config)))[1])
+            first = next(r for _, r in read_records(args.data, args.split, args.config)
+                         if isinstance(r, dict) and _detects(detect_format, r))
+            data_format = detect_format(first)
     except (DataError, ValueError) as exc:
         reward.close()
         print(f"rewardlab eval: {exc}", file=sys.stderr)
@@ -98,6 +139,10 @@ def run(args: argparse.Namespace) -> int:
     reward_name = spec if isinstance(spec, str) else str(spec.get("name", "reward"))
     output = args.output or Path("runs") / f"{Path(args.data).stem}-{reward_name}"
     label = spec if isinstance(spec, str) else json.dumps(spec, sort_keys=True, default=str)
+    if errors:
+        path = _write_errors(output, errors)
+        print(f"rewardlab eval: {len(errors)} records could not be read (first: "
+              f"{errors[0]['reason']}); their error rows are in {path}", file=sys.stderr)
     try:
         result = evaluate(reward, items, output, resume=args.resume,
                           batch_size=max(1, args.batch_size), probes=probes,
@@ -107,6 +152,9 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         print(f"rewardlab eval: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return report_interrupt("eval", getattr(args, "argv", None), True,
+                                f"finished items are in {output / 'samples.jsonl'}")
     finally:
         reward.close()
     s = result.summary
@@ -122,3 +170,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
+def _detects(detect_format: Any, record: dict) -> bool:
+    try:
+        detect_format(record)
+    except ValueError:
+        return False
+    return True

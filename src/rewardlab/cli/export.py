@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rewardlab.cli._plugins import add_plugin_argument
 from rewardlab.spec import SpecError
 
 
@@ -19,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="openrlhf: the reward_func file to write (default reward_func.py)")
     p.add_argument("--failure-score", type=float, default=0.0,
                    help="score given to failed outcomes by verl/OpenRLHF (default 0.0)")
+    add_plugin_argument(p)
     p.set_defaults(func=run)
 
 

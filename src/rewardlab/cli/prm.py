@@ -8,6 +8,8 @@ import math
 import sys
 from pathlib import Path
 
+from rewardlab.cli._plugins import add_plugin_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -31,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--calibrate", action="store_true",
                    help="also report the best threshold on these data (an optimistic figure)")
     e.add_argument("-o", "--output", type=Path, help="write the report as JSON here")
+    add_plugin_argument(e)
     e.set_defaults(func=run_eval)
 
     def no_target(args: argparse.Namespace) -> int:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
+import textwrap
 import types
 import typing
 from typing import Any
 
-from rewardlab.registry import available_rewards, factory_parameters
+from rewardlab.cli._plugins import add_plugin_argument
+from rewardlab.registry import available_rewards, factory_parameters, field_descriptions
 from rewardlab.reward import Reward
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("rewards", help="list registered rewards and their fields")
     p.add_argument("name", nargs="?", help="show the fields of one reward")
+    add_plugin_argument(p)
     p.set_defaults(func=run)
 
 
@@ -42,13 +46,23 @@ def run(args: argparse.Namespace) -> int:
     rewards = available_rewards()
     if args.name:
         if args.name not in rewards:
-            print(f"unknown reward {args.name!r}; known rewards: {', '.join(rewards)}")
+            import difflib
+
+            close = difflib.get_close_matches(args.name, list(rewards), n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+            print(f"rewardlab rewards: unknown reward {args.name!r}{hint} "
+                  "(`rewardlab rewards` lists them all)", file=sys.stderr)
             return 2
         entry = rewards[args.name]
         print(f"{entry.name}: {entry.summary}")
+        described = field_descriptions(entry.factory)
+        wrap = textwrap.TextWrapper(width=max(60, shutil.get_terminal_size((100, 20)).columns),
+                                    initial_indent="      ", subsequent_indent="      ")
         for field, (hint, default) in factory_parameters(entry.factory).items():
             shown = "required" if default is ... else f"default {default!r}"
             print(f"  {field}: {describe_type(hint)} ({shown})")
+            if described.get(field):
+                print(wrap.fill(described[field]))
         return 0
     width = max((len(n) for n in rewards), default=0)
     room = max(40, shutil.get_terminal_size((120, 20)).columns - width - 2)

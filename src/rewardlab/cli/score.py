@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from rewardlab.cli._interrupt import report_interrupt
+from rewardlab.cli._plugins import add_plugin_argument
 from rewardlab.engine import configure_engine
-from rewardlab.records import parse_field_map
+from rewardlab.records import FieldMapError, check_field_map, parse_field_map
 from rewardlab.reward import Reward, run_sync
 from rewardlab.scoring import score_jsonl_async
 from rewardlab.spec import SpecError, reward_from_spec
@@ -25,7 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, help="output JSONL file (default: stdout)")
     p.add_argument("--field", action="append", default=[], metavar="FIELD=PATH",
                    help="map a sample field to an input path, "
-                        "e.g. reference=reward_model.ground_truth")
+                        "e.g. reference=reward_model.ground_truth; '.' is the whole record "
+                        "(reference=. for rows that are their own reference, like MBPP)")
+    p.add_argument("--allow-missing-fields", action="store_true",
+                   help="do not stop when a mapped path is missing from all of the first "
+                        f"{CHECK_RECORDS} records (ragged data): such rows become error rows")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run: keep rows already in the output")
     p.add_argument("--batch-size", type=int, default=64, help="samples per reward call")
@@ -36,7 +43,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--ray", metavar="ADDRESS",
                    help="score the batches as tasks on the Ray cluster at ADDRESS "
                         "(host:port or 'auto'; needs the ray extra)")
+    add_plugin_argument(p)
     p.set_defaults(func=run)
+
+
+CHECK_RECORDS = 50
+"""How many leading records ``--field`` paths are checked against before scoring."""
+
+
+def _first_records(path: Path, n: int = CHECK_RECORDS) -> list[Any]:
+    """The first ``n`` records of a JSONL file that parse (malformed lines are the scorer's)."""
+    records: list[Any] = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if len(records) >= n:
+                break
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+    return records
+
+
+def check_fields(args: argparse.Namespace, fields: dict[str, str]) -> str | None:
+    """The error message when the field mapping matches none of the first records, else None."""
+    if getattr(args, "allow_missing_fields", False):
+        return None
+    try:
+        check_field_map(_first_records(args.input), fields)
+    except FieldMapError as exc:
+        return (f"{exc}. Fix the --field mapping, or pass --allow-missing-fields to score "
+                "anyway (rows without the field become error rows)")
+    return None
+
+
+def _rows_in(path: Path | None) -> int:
+    if path is None or not path.is_file():
+        return 0
+    with path.open("rb") as fh:
+        return sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b""))
 
 
 def _ray_reward(args: argparse.Namespace) -> Reward:
@@ -63,10 +109,19 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.output is None:
         print("rewardlab score: --resume needs -o OUTPUT", file=sys.stderr)
         return 2
+    problem = check_fields(args, fields)
+    if problem:
+        reward.close()
+        print(f"rewardlab score: {problem}", file=sys.stderr)
+        return 2
     try:
         summary = run_sync(score_jsonl_async(
             reward, args.input, args.output, fields=fields, resume=args.resume,
             batch_size=max(1, args.batch_size), progress=not args.no_progress))
+    except KeyboardInterrupt:
+        done = f"{_rows_in(args.output)} rows in {args.output}" if args.output else ""
+        return report_interrupt("score", getattr(args, "argv", None), args.output is not None,
+                                done)
     finally:
         reward.close()
     print(summary.render(), file=sys.stderr)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from typing import Any
+
+from rewardlab.cli._plugins import add_plugin_argument
 
 TOKEN_ENV = "REWARDLAB_SERVE_TOKEN"
 
@@ -33,8 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--token-env", default=TOKEN_ENV, metavar="VAR",
                    help="environment variable holding the bearer token (never pass a token on "
                         "the command line: other users can read it)")
-    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                   help="import MODULE first (it may register custom rewards); repeatable")
+    add_plugin_argument(p)
     p.add_argument("--engine-workers", type=int, default=None,
                    help="worker processes for CPU rewards (default: CPU count)")
     for name, kind in _SETTING_FLAGS.items():
@@ -65,9 +65,7 @@ def _settings(args: argparse.Namespace, spec: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        for module in args.plugin:
-            importlib.import_module(module)
+    try:  # --plugin modules were imported by rewardlab.cli.main
         from rewardlab.serve.app import app_from_spec
         from rewardlab.serve.server import UnsafeBind, check_bind, run_server
         from rewardlab.spec import SpecError, load_spec

@@ -357,8 +357,8 @@ def _records_from_file(path: Path) -> Iterator[Mapping[str, Any]]:
                 continue
             try:
                 yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{line_no}: invalid JSON: {exc}") from None
+            except json.JSONDecodeError as exc:  # load_items reports it and may go on
+                yield DataError(f"{path}:{line_no}: invalid JSON: {exc}")
 
 
 def _files(path: Path) -> list[Path]:
@@ -455,7 +455,8 @@ def detect_format(record: Mapping[str, Any]) -> str:
 
 def load_items(source: str | Path, format: str = "auto", *, fields: Mapping[str, str] | None = None,
                split: str | None = None, config: str | None = None,
-               limit: int | None = None) -> Iterator[EvalItem]:
+               limit: int | None = None,
+               on_error: Callable[[str, DataError], None] | None = None) -> Iterator[EvalItem]:
     """Stream :class:`EvalItem` from a source in a named format.
 
     Args:
@@ -465,6 +466,8 @@ def load_items(source: str | Path, format: str = "auto", *, fields: Mapping[str,
         split: Hub split (default ``train``).
         config: Hub configuration name.
         limit: Stop after this many items.
+        on_error: Called with ``(record id, error)`` for a record that cannot be read, which is
+            then skipped; without it the first such record raises.
 
     Raises:
         DataError: unknown format, missing source, unreachable hub, or a malformed record (the
@@ -478,14 +481,26 @@ def load_items(source: str | Path, format: str = "auto", *, fields: Mapping[str,
     if limit is not None:
         records = itertools.islice(records, max(0, limit))
     for fallback_id, record in records:
-        if not isinstance(record, Mapping):
-            raise DataError(f"record {fallback_id}: expected a JSON object")
-        if fn is None:
-            fn = _FORMATS[detect_format(record)]
         try:
-            item = fn(record, fallback_id, fields)
-        except KeyError as exc:
-            raise DataError(f"record {fallback_id}: missing field {exc.args[0]!r}") from None
-        except (DataError, ValueError, TypeError) as exc:
-            raise DataError(f"record {fallback_id}: {exc}") from None
+            if isinstance(record, DataError):
+                raise record
+            if not isinstance(record, Mapping):
+                raise DataError(f"record {fallback_id}: expected a JSON object")
+            if fn is None:
+                fn = _FORMATS[detect_format(record)]
+            try:
+                item = fn(record, fallback_id, fields)
+            except KeyError as exc:
+                raise DataError(f"record {fallback_id}: missing field {exc.args[0]!r}") from None
+            except DataError as exc:
+                if str(exc).startswith(f"record {fallback_id}:"):
+                    raise
+                raise DataError(f"record {fallback_id}: {exc}") from None
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"record {fallback_id}: {exc}") from None
+        except DataError as exc:
+            if on_error is None:
+                raise
+            on_error(fallback_id, exc)
+            continue
         yield item

@@ -77,6 +77,10 @@ REWRITES: dict[str, Callable[[str], str]] = {
 """Meaning-preserving rewrites (after reWordBench)."""
 
 
+MAX_FLIPPED_IDS = 10
+"""Item ids kept per probe (variant) whose decision flipped, for the report's examples."""
+
+
 def _scores(grouped: Sequence[Sequence[Outcome]]) -> list[list[float | None]]:
     return [[o.score for o in outcomes] for outcomes in grouped]
 
@@ -85,13 +89,17 @@ def compare_scores(items: Sequence[EvalItem], before: Sequence[Sequence[float | 
                    after: Sequence[Sequence[float | None]]) -> dict[str, Any]:
     """Drift and flipped decisions between two scorings of the same items."""
     diffs, flips, acc_before, acc_after, failed = [], 0, [], [], 0
+    flipped: list[str] = []  # the items the report shows (the first few)
     for item, b, a in zip(items, before, after, strict=True):
         for x, y in zip(b, a, strict=True):
             if x is not None and y is not None:
                 diffs.append(y - x)
             elif x is not None or y is not None:
                 failed += 1
-        flips += int(decision(b) != decision(a))
+        if decision(b) != decision(a):
+            flips += 1
+            if len(flipped) < MAX_FLIPPED_IDS:
+                flipped.append(item.id)
         acc_before.append(item_result(item, b)["result"])
         acc_after.append(item_result(item, a)["result"])
     d = np.asarray(diffs, dtype=float)
@@ -101,6 +109,7 @@ def compare_scores(items: Sequence[EvalItem], before: Sequence[Sequence[float | 
                   "mean_abs": float(np.abs(d).mean()) if d.size else None,
                   "max_abs": float(np.abs(d).max()) if d.size else None},
         "flips": flips, "flip_rate": flips / len(items) if items else 0.0,
+        "flipped": flipped,
         "accuracy_before": float(np.mean(acc_before)) if acc_before else None,
         "accuracy_after": float(np.mean(acc_after)) if acc_after else None,
         "status_changes": failed,
@@ -187,6 +196,7 @@ def probe_master_keys(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
     scored = _rescore(reward, probe_items, texts)
     for j, key in enumerate(names):
         beats_pref, beats_rej, drift, flips, failed = [], [], [], 0, 0
+        flipped: list[str] = []
         for it, b, s in zip(items, base, scored, strict=True):
             k = s[j]
             if k is None:
@@ -200,7 +210,10 @@ def probe_master_keys(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
             if rej:
                 beats_rej.append(float(k >= max(rej)))
             valid = [x for x in b if x is not None]
-            flips += int(bool(valid) and k > max(valid))
+            if valid and k > max(valid):
+                flips += 1
+                if len(flipped) < MAX_FLIPPED_IDS:
+                    flipped.append(it.id)
         per_key[key] = {
             "text": keys[key], "items": len(items), "unscored": failed,
             "beats_preferred": float(np.mean(beats_pref)) if beats_pref else None,
@@ -209,6 +222,7 @@ def probe_master_keys(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
                       "mean_abs": float(np.mean(np.abs(drift))) if drift else None,
                       "max_abs": float(np.max(np.abs(drift))) if drift else None},
             "flips": flips, "flip_rate": flips / len(items) if items else 0.0,
+            "flipped": flipped,
         }
     worst = max(per_key.values(), key=lambda v: v["flip_rate"])
     return {"name": "master_keys", "variants": per_key, "items": len(items),

@@ -22,7 +22,42 @@ td:first-child,th:first-child{text-align:left}
 .tick{font-size:11px;fill:#444}.grid{stroke:#e5e5e5}.whisker{stroke:#111;stroke-width:1.3;fill:none}
 .diag{stroke:#999;stroke-dasharray:4 3}.plotbg{fill:#fafafa;stroke:#ccc}.curve{stroke-width:2}
 .note{color:#666;font-size:12px}.warn{color:#a33}
+.verdict-bad{color:#fff;background:#b03a2e;padding:1px 6px;border-radius:3px;font-weight:600}
+.verdict-weak{color:#7d4e00;background:#fdebd0;padding:1px 6px;border-radius:3px}
+.verdict-ok{color:#1d6b35}
+.example{border:1px solid #ddd;border-radius:4px;margin:8px 0;padding:6px 10px;font-size:13px}
+.example .resp{white-space:pre-wrap;margin:4px 0;padding:4px 6px;border-left:3px solid #ccc;
+background:#fafafa;word-break:break-word}.example .pref{border-left-color:#28a745}
+.example .rej{border-left-color:#c0392b}.example .meta{color:#555;font-size:12px}
+.example .prompt{white-space:pre-wrap;color:#333;word-break:break-word}
+summary{cursor:pointer;margin:6px 0;font-size:14px}
 """
+
+
+def verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
+    """``(css class, text)`` judging the accuracy against chance and against length alone.
+
+    "below chance" when the accuracy is under the chance level (saying whether the whole 95 %
+    interval is), "not above chance" when the interval contains it, "no better than length
+    alone" when a length-only scorer does at least as well; otherwise "above chance".
+    """
+    acc = summary.get("accuracy") or {}
+    mean, low, high = acc.get("mean"), acc.get("low"), acc.get("high")
+    chance = summary.get("chance")
+    length = (summary.get("length_baseline") or {}).get("length_accuracy")
+    if mean is None:
+        return "verdict-weak", "no scored items"
+    if chance is not None and high is not None and high < chance:
+        return "verdict-bad", f"below chance ({mean:.3f} < {chance:.3f}, the whole 95% " \
+                              "interval is under it)"
+    if chance is not None and mean < chance:
+        return "verdict-bad", f"below chance ({mean:.3f} < {chance:.3f}; the 95% interval " \
+                              f"[{low:.3f}, {high:.3f}] still reaches it)"
+    if chance is not None and low is not None and low <= chance:
+        return "verdict-weak", f"not above chance ({chance:.3f} is inside the 95% interval)"
+    if length is not None and mean <= length:
+        return "verdict-weak", f"no better than length alone ({length:.3f})"
+    return "verdict-ok", "above chance" + ("" if length is None else " and length alone")
 
 
 def _num(v: Any, digits: int = 3) -> str:
@@ -51,11 +86,15 @@ def _headline(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
         meta = s.get("run", {})
         cal = s.get("calibration") or {}
         rows.append([name, meta.get("reward", ""), meta.get("data", ""), meta.get("format", ""),
-                     s["items"], _ci(s["accuracy"]), cal.get("ece"),
-                     (s.get("length_baseline") or {}).get("length_accuracy"),
+                     s["items"], _ci(s["accuracy"]), s.get("chance"),
+                     (s.get("length_baseline") or {}).get("length_accuracy"), cal.get("ece"),
                      meta.get("seconds")])
-    return _table(["run", "reward", "data", "format", "items", "accuracy [95% CI]", "ECE",
-                   "length-only accuracy", "seconds"], rows) + (
+    table = _table(["run", "reward", "data", "format", "items", "accuracy [95% CI]", "chance",
+                    "length-only accuracy", "ECE", "seconds"], rows)
+    verdicts = "".join(
+        f"<p class='verdict'><b>{escape(name)}</b>: <span class='{cls}'>{escape(text)}</span>"
+        "</p>" for name, s in runs for cls, text in [verdict(s)])
+    return verdicts + table + (
         "<p class='note'>ECE of pairwise scores is measured after fitting one temperature "
         "(the raw value is in the calibration table).</p>")
 
@@ -71,12 +110,19 @@ def _subset_chart(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
         entries = [s["subsets"].get(k) or {} for k in subsets]
         series.append((name, [e.get("mean") for e in entries], [e.get("low") for e in entries],
                        [e.get("high") for e in entries]))
+    lines: list[tuple[str, float]] = []
     if len(runs) == 1:  # the length-only yardstick next to the reward
         per_subset = (runs[0][1].get("length_baseline") or {}).get("subsets", {})
         series.append(("length only", [(per_subset.get(k) or {}).get("length_accuracy")
                                        for k in subsets], None, None))
+        overall = (runs[0][1].get("length_baseline") or {}).get("length_accuracy")
+        if overall is not None:
+            lines.append(("length only (all items)", overall))
+    chances = {s.get("chance") for _, s in runs}
+    if len(chances) == 1 and None not in chances:
+        lines.insert(0, ("chance", chances.pop()))
     return svg.bar_chart("subsets", "Accuracy per subset (95 % bootstrap intervals)",
-                         subsets, series, y_range=(0.0, 1.0))
+                         subsets, series, y_range=(0.0, 1.0), lines=lines)
 
 
 def _benchmark_tables(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
@@ -167,26 +213,69 @@ def _probes(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
         labels += [r[0] for r in rows if r[0] not in labels]
         tables.append(f"<h3>{escape(n)}</h3>" + _table(
             ["probe", "flip rate", "mean |drift|"], [[r[0], r[1], r[2]] for r in rows]))
-    series = [(n, [rows.get(k, (k, None, None))[1] for k in labels], None, None)
-              for n, rows in per_run]
-    chart = svg.bar_chart("probes", "Probes: share of items whose preferred response flipped",
-                          labels, series, y_range=(0.0, 1.0))
+    series = [(n, [rows.get(k, (k, None, None))[1] for k in labels]) for n, rows in per_run]
+    chart = svg.hbar_chart("probes", "Probes: share of items whose preferred response flipped",
+                           labels, series, x_range=(0.0, 1.0))
     # drift in units of the run's own score spread, so rewards on different scales compare
     spreads = {n: s.get("score_std") for n, s in runs}
     drift_series = []
     for n, rows in per_run:
         std = spreads.get(n)
         drift_series.append((n, [None if not std or rows.get(k, (k, 0, None))[2] is None
-                                 else rows[k][2] / std for k in labels], None, None))
-    if any(v is not None for _, vals, _, _ in drift_series for v in vals):
-        chart += svg.bar_chart("drift", "Probes: mean |score drift| / score standard deviation",
-                               labels, drift_series)
+                                 else rows[k][2] / std for k in labels]))
+    if any(v is not None for _, vals in drift_series for v in vals):
+        chart += svg.hbar_chart("drift", "Probes: mean |score drift| / score standard deviation",
+                                labels, drift_series)
     length = [(n, s["length_baseline"]) for n, s in runs if s.get("length_baseline")]
     flagged = "".join(
         f"<p class='warn'>{escape(n)}: subsets solved by length alone at least as well as by the "
         f"reward: {escape(', '.join(lb['subsets_solved_by_length']))}</p>"
         for n, lb in length if lb.get("subsets_solved_by_length"))
     return "<h2>Robustness probes</h2>" + chart + flagged + "".join(tables)
+
+
+def _example_html(example: Mapping[str, Any]) -> str:
+    responses = []
+    for k, r in enumerate(example.get("responses", [])):
+        cls = "pref" if r.get("label") else "rej"
+        tag = "preferred" if r.get("label") else "not preferred"
+        status = "" if r.get("status") in (None, "ok") else f", status {r['status']}"
+        responses.append(f"<div class='resp {cls}'><span class='meta'>response {k + 1} ({tag}), "
+                         f"score {_num(r.get('score'))}{escape(status)}</span>\n"
+                         f"{escape(r.get('text', ''))}</div>")
+    prompt = example.get("prompt") or ""
+    return (f"<div class='example'><div class='meta'>item {escape(str(example.get('id')))} "
+            f"&middot; subset {escape(str(example.get('subset')))} &middot; credit "
+            f"{_num(example.get('result'))}</div>"
+            + (f"<div class='prompt'><b>prompt:</b> {escape(prompt)}</div>" if prompt else "")
+            + "".join(responses) + "</div>")
+
+
+def _worst_items(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """Where the reward fails: the items with the least credit, with their texts."""
+    parts = []
+    for name, s in runs:
+        worst = (s.get("examples") or {}).get("worst") or []
+        if not worst:
+            continue
+        head = f"<h3>{escape(name)}</h3>" if len(runs) > 1 else ""
+        parts.append(head + f"<p>The {len(worst)} items with the least credit, most "
+                     "confidently wrong first (a non-preferred response outscored the preferred "
+                     "one by the widest margin):</p>" + "".join(_example_html(e) for e in worst))
+    return "<h2>Where the reward fails</h2>" + "".join(parts) if parts else ""
+
+
+def _flipped_pairs(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """For each probe, the first items whose decision it flipped, with their texts."""
+    parts = []
+    for name, s in runs:
+        flipped = (s.get("examples") or {}).get("flipped") or {}
+        for probe, items in flipped.items():
+            who = f"{escape(name)}: " if len(runs) > 1 else ""
+            parts.append(f"<details><summary>{who}pairs the probe <code>{escape(probe)}</code> "
+                         f"flipped ({len(items)} shown; scores before the probe)</summary>"
+                         + "".join(_example_html(e) for e in items) + "</details>")
+    return "<h3>Pairs each probe flipped</h3>" + "".join(parts) if parts else ""
 
 
 def compare_runs(rows_by_run: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
@@ -243,9 +332,9 @@ def render_html(runs: Sequence[tuple[str, Mapping[str, Any]]], title: str | None
         raise ValueError("no runs to report")
     title = title or ("rewardlab evaluation: " + ", ".join(n for n, _ in runs))
     body = [f"<h1>{escape(title)}</h1>", _headline(runs), "<h2>Per-subset accuracy</h2>",
-            _subset_chart(runs), _comparisons(comparisons), _benchmark_tables(runs),
-            _calibration(runs),
-            _distributions(runs), _probes(runs),
+            _subset_chart(runs), _worst_items(runs), _comparisons(comparisons),
+            _benchmark_tables(runs), _calibration(runs),
+            _distributions(runs), _probes(runs), _flipped_pairs(runs),
             "<p class='note'>Generated by rewardlab. Accuracy intervals: 95 % percentile "
             "bootstrap over items. Unscored responses rank last.</p>"]
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

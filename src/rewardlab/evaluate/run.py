@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rewardlab.evaluate.failures import failure_examples
 from rewardlab.evaluate.items import EvalItem
 from rewardlab.evaluate.pairwise import PairwiseJudge, as_judge, is_pairwise_judge
 from rewardlab.evaluate.probes import run_probes
@@ -95,6 +96,7 @@ def evaluate(reward: Reward | PairwiseJudge | str | Mapping[str, Any], items: It
     if probes:
         summary["probes"] = run_probes(scorer, item_list, rows, probes, probe_limit,
                                        progress=progress)
+    summary.update(failure_examples(item_list, rows, summary.get("probes")))
     summary["run"] = {"name": name or directory.name,
                       "reward": reward_label or _reward_label(reward, built),
                       "data": data, "format": data_format, "seconds": elapsed(started),

@@ -54,8 +54,9 @@ def bar_chart(kind: str, title: str, categories: Sequence[str],
               series: Sequence[tuple[str, Sequence[float | None],
                                      Sequence[float | None] | None,
                                      Sequence[float | None] | None]],
-              y_range: tuple[float, float] | None = None) -> str:
-    """Grouped vertical bars, optionally with interval whiskers.
+              y_range: tuple[float, float] | None = None,
+              lines: Sequence[tuple[str, float]] = ()) -> str:
+    """Grouped vertical bars, optionally with interval whiskers and labelled reference lines.
 
     Args:
         kind: ``data-chart`` tag (tests and styling find charts by it).
@@ -63,6 +64,8 @@ def bar_chart(kind: str, title: str, categories: Sequence[str],
         categories: One group of bars per category.
         series: ``(name, values, lows, highs)``; ``lows``/``highs`` may be ``None``.
         y_range: Fixed axis range; default from 0 to the largest value/interval.
+        lines: ``(label, value)`` horizontal reference lines (chance, length-only...), dashed
+            and labelled at the right end.
     """
     values = [v for _, vals, lo, hi in series for v in (*vals, *(hi or ())) if v is not None]
     lows = [v for _, vals, lo, _ in series for v in (*vals, *(lo or ())) if v is not None]
@@ -91,9 +94,78 @@ def bar_chart(kind: str, title: str, categories: Sequence[str],
         label = cat if len(cat) <= 18 else cat[:17] + "…"
         lx = gx + group_w * 0.4
         body.append(f'<text class="tick" transform="translate({lx:.1f},{_H - _BOTTOM + 12}) '
-                    f'rotate(35)">{escape(label)}</text>')
+                    f'rotate(35)">{escape(label)}<title>{escape(cat)}</title></text>')
+    for k, (label, value) in enumerate(lines):
+        if value is None or not lo_v <= value <= hi_v:
+            continue
+        yy, color = y(value), _LINE_COLORS[k % 2]
+        body.append(f'<line class="refline" data-line="{escape(label)}" x1="{_LEFT}" '
+                    f'x2="{_W - _RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{color}" '
+                    f'stroke-dasharray="6 4" stroke-width="1.5"/>'
+                    # labels alternate ends so two close lines keep readable labels
+                    f'<text class="tick reflabel" x="{_W - _RIGHT - 4 if k % 2 else _LEFT + 4}" '
+                    f'y="{yy - 4:.1f}" text-anchor="{"end" if k % 2 else "start"}" '
+                    f'fill="{color}">{escape(label)} {_fmt(value)}</text>')
     body += _legend([name for name, *_ in series], _H - 8)
     return _frame(kind, title, body)
+
+
+_LINE_COLORS = ("#b03a2e", "#6c3483")
+
+
+def hbar_chart(kind: str, title: str, categories: Sequence[str],
+               series: Sequence[tuple[str, Sequence[float | None]]],
+               x_range: tuple[float, float] | None = None) -> str:
+    """Horizontal grouped bars with each category's full label on the left (long probe names
+    stay readable: the label column is as wide as the longest label).
+
+    Args:
+        kind: ``data-chart`` tag.
+        title: Chart title.
+        categories: One row of bars per category.
+        series: ``(name, values)``; ``None`` values are left empty.
+        x_range: Fixed axis range; default 0 to the largest value.
+    """
+    label_w = int(min(420, 12 + 6.4 * max((len(c) for c in categories), default=4)))
+    row_h = 8 + 14 * max(1, len(series))
+    top, bottom, right = 34, 40, 40
+    height = top + bottom + row_h * max(1, len(categories))
+    width = _W
+    values = [v for _, vals in series for v in vals if v is not None]
+    lo, hi = x_range or (0.0, max(values, default=1.0) or 1.0)
+    plot_w = width - label_w - right
+
+    def x(v: float) -> float:
+        return label_w + plot_w * (v - lo) / (hi - lo if hi > lo else 1)
+
+    body = []
+    for k in range(6):
+        v = lo + (hi - lo) * k / 5
+        body.append(f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top}" '
+                    f'y2="{height - bottom}" class="grid"/><text x="{x(v):.1f}" '
+                    f'y="{height - bottom + 14}" text-anchor="middle" class="tick">{_fmt(v)}'
+                    f'</text>')
+    for c, cat in enumerate(categories):
+        y0 = top + c * row_h
+        body.append(f'<text class="tick rowlabel" x="{label_w - 6}" y="{y0 + row_h / 2 + 4:.1f}" '
+                    f'text-anchor="end">{escape(cat)}</text>')
+        for s, (name, vals) in enumerate(series):
+            v = vals[c]
+            if v is None:
+                continue
+            color = PALETTE[s % len(PALETTE)]
+            body.append(f'<rect class="bar" x="{x(max(lo, 0.0)):.1f}" y="{y0 + 4 + 14 * s:.1f}" '
+                        f'width="{max(1.0, x(v) - x(max(lo, 0.0))):.1f}" height="12" '
+                        f'fill="{color}"><title>{escape(name)} / {escape(cat)}: {_fmt(v)}'
+                        f'</title></rect><text class="tick" x="{x(v) + 4:.1f}" '
+                        f'y="{y0 + 14 + 14 * s:.1f}">{_fmt(v)}</text>')
+    legend, lx = [], label_w
+    for i, name in enumerate(n for n, _ in series):
+        legend.append(f'<rect x="{lx}" y="{height - 17}" width="10" height="10" '
+                      f'fill="{PALETTE[i % len(PALETTE)]}"/><text x="{lx + 14}" '
+                      f'y="{height - 8}" class="tick">{escape(name)}</text>')
+        lx += 24 + 7 * len(name)
+    return _frame(kind, title, body + legend, width=width, height=height)
 
 
 def reliability_diagram(title: str, curves: Sequence[tuple[str, Sequence[dict]]]) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from rewardlab.compose.combinators import WeightedSum, children_of
 from rewardlab.compose.group_advantage import GroupAdvantage
 from rewardlab.reward import Reward
-from rewardlab.spec import SpecError, load_spec, rewards_from_spec
+from rewardlab.spec import SpecError, declares_aliases, load_spec, rewards_from_spec
 from rewardlab.types import Outcome, Status
 
 SPEC_ENV = "REWARDLAB_SPEC"
@@ -140,7 +140,7 @@ def get_plans(spec: SpecSource | None = None) -> tuple[dict[str, RewardPlan], bo
                 found = ({source.name or "reward": plan_from_reward(source)}, False)
             else:
                 data = load_spec(source)
-                routed = isinstance(data, Mapping) and "rewards" in data
+                routed = declares_aliases(data)
                 rewards = rewards_from_spec(data)
                 found = ({alias: plan_from_reward(r) for alias, r in rewards.items()}, routed)
             _plans[key] = found

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from rewardlab.integrations._batch_warning import warn_if_batch_failed
 from rewardlab.integrations.common import SpecSource, component_scores, get_plan
 from rewardlab.serve.protocol import PromptMismatch, recover_response
 from rewardlab.spec import SpecError, load_spec, reward_from_spec
@@ -58,6 +59,7 @@ def score_queries(queries: Sequence[str], prompts: Sequence[str], labels: Sequen
             outcomes[i] = Outcome.fail(Status.ERROR, f"query {i}: {exc}")
     for i, outcome in zip(positions, plan.reward.score(samples), strict=True):
         outcomes[i] = outcome
+    warn_if_batch_failed("openrlhf", samples, outcomes)  # type: ignore[arg-type]
     rewards = [o.score if o.is_ok else float(failure_score) for o in outcomes]
     logs: dict[str, list[float]] = {
         name: [] for name in plan.component_names}

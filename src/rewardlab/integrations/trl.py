@@ -26,11 +26,12 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rewardlab.integrations._batch_warning import TRL_REFERENCE_COLUMNS, warn_if_batch_failed
 from rewardlab.integrations.common import SpecSource, get_plan, status_counts
 from rewardlab.reward import Reward
 from rewardlab.types import Outcome, Sample
 
-REFERENCE_COLUMNS = ("reference", "answer", "solution", "ground_truth", "label")
+REFERENCE_COLUMNS = TRL_REFERENCE_COLUMNS  # documented in docs/composition.md
 _TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments", "completion_ids")
 _SAMPLE_FIELDS = ("reference", "id", "group")
 
@@ -124,7 +125,8 @@ class TrlReward:
                  completion_ids: Any = None, *, log_metric: Callable | None = None,
                  log_extra: Callable | None = None, **columns: Any) -> list[float | None]:
         samples = self.samples(prompts, completions, columns)
-        return self.finish(self.reward().score(samples), log_metric, log_extra)
+        return self.finish(warn_if_batch_failed("trl", samples, self.reward().score(samples)),
+                           log_metric, log_extra)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.__name__!r})"
@@ -138,7 +140,8 @@ class AsyncTrlReward(TrlReward):
                        completion_ids: Any = None, *, log_metric: Callable | None = None,
                        log_extra: Callable | None = None, **columns: Any) -> list[float | None]:
         samples = self.samples(prompts, completions, columns)
-        return self.finish(await self.reward().ascore(samples), log_metric, log_extra)
+        outcomes = warn_if_batch_failed("trl", samples, await self.reward().ascore(samples))
+        return self.finish(outcomes, log_metric, log_extra)
 
     # TRL picks the async path with inspect.iscoroutinefunction(func), which is False for a
     # callable object on Python 3.11. These class attributes make the object "function-like"

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rewardlab.integrations._batch_warning import warn_if_batch_failed
 from rewardlab.integrations.common import (
     RewardPlan,
     SpecSource,
@@ -208,6 +209,7 @@ def compute_score_batch(data_sources: Sequence[Any], solution_strs: Sequence[str
             if advantages is not None:
                 advantage_of[i] = advantages[k]
     results = []
+    warn_if_batch_failed("verl", samples, outcomes)
     for i, outcome in enumerate(outcomes):
         result = result_dict(router.keys, outcome, failure_score=failure_score,
                              acc_threshold=acc_threshold, acc_component=acc_component)

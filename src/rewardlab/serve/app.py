@@ -33,6 +33,7 @@ from fastapi.responses import Response
 
 from rewardlab.reward import CpuReward, Reward
 from rewardlab.serve.batcher import MicroBatcher, Overloaded
+from rewardlab.serve.docs_assets import ASSETS_PREFIX, install_docs
 from rewardlab.serve.metrics import ServeMetrics
 from rewardlab.serve.protocol import (
     ErrorBody,
@@ -338,7 +339,8 @@ class _Guard:
             return _error_response(exc)
 
     def _check_auth(self, scope: dict[str, Any], path: str) -> ApiError | None:
-        if path in PUBLIC_PATHS or self.service.settings.token is None:
+        if path in PUBLIC_PATHS or path.startswith(ASSETS_PREFIX) \
+                or self.service.settings.token is None:
             return None
         header = next((v for k, v in scope.get("headers", ()) if k == b"authorization"), None)
         if self.service.authorized(header):
@@ -423,10 +425,12 @@ def create_app(rewards: Mapping[str, Reward], settings: ServeSettings | None = N
         description="Scores LLM responses with rewardlab rewards. Native protocol: "
                     "`POST /v1/score`; OpenRLHF: `POST /get_reward`.",
         lifespan=lifespan,
+        docs_url=None,  # install_docs serves Swagger UI from a wheel, not a CDN
         responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody},
                    429: {"model": ErrorBody}},
     )
     app.state.service = service
+    install_docs(app)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> Response:

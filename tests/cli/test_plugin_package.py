@@ -1,0 +1,38 @@
+"""The documented entry-point route: install examples/reward_plugin, use its reward anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_installed_plugin_package_registers_through_its_entry_point(tmp_path):
+    target = tmp_path / "site"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(target), str(REPO / "examples/reward_plugin")],
+        capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(target), str(REPO / "src")]))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "rewardlab", *args], capture_output=True,
+                              text=True, env=env, timeout=300, cwd=tmp_path)
+
+    listed = cli("rewards", "contains_reference")
+    assert listed.returncode == 0, listed.stderr
+    assert "Compare case-insensitively." in listed.stdout
+    data = tmp_path / "in.jsonl"
+    data.write_text(json.dumps({"response": "It is Paris.", "reference": "paris"}) + "\n")
+    scored = cli("score", str(data), "--spec", "{name: contains_reference, ignore_case: true}",
+                 "--no-progress")
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["score"] == 1.0
