@@ -93,22 +93,33 @@ def test_trl_reward_trainer_takes_a_step_with_margins(tiny, tmp_path, chat):
     assert trainer.state.global_step == 1
 
 
-def test_openrlhf_reward_dataset_reads_the_openrlhf_format(tiny, tmp_path):
+@pytest.mark.parametrize("chat", [False, True], ids=["text", "chat"])
+def test_openrlhf_reward_dataset_reads_the_openrlhf_format(tiny, tmp_path, chat):
     datasets_mod = pytest.importorskip("openrlhf.datasets")
     from types import SimpleNamespace
 
     from transformers import AutoTokenizer
 
-    dataset = _dataset(pairs_file(tmp_path, chat=True, fmt="openrlhf"))
+    dataset = _dataset(pairs_file(tmp_path, chat=chat, fmt="openrlhf"))
     tokenizer = AutoTokenizer.from_pretrained(tiny[0])
-    strategy = SimpleNamespace(
-        args=SimpleNamespace(prompt_key=None, chosen_key="chosen", rejected_key="rejected",
-                             apply_chat_template=True, tokenizer_chat_template=None,
-                             input_template=None, label_key=None, margin_loss=True),
-        is_rank_0=lambda: True)
-    reward_ds = datasets_mod.RewardDataset(dataset, tokenizer, max_length=64, strategy=strategy)
+    # OpenRLHF's flags for these files (docs/training-data.md): chat files need only
+    # --apply_chat_template; text files --prompt_key prompt and an input template.
+    data_args = SimpleNamespace(
+        prompt_key=None if chat else "prompt", chosen_key="chosen", rejected_key="rejected",
+        apply_chat_template=chat, tokenizer_chat_template=None)
+    strategy = SimpleNamespace(args=SimpleNamespace(data=data_args), is_rank_0=lambda: True)
+    reward_ds = datasets_mod.RewardDataset(dataset, tokenizer, max_length=64, strategy=strategy,
+                                           input_template=None if chat else "{} ",
+                                           num_processors=1)
     assert len(reward_ds) == 4
-    chosen_ids, _, rejected_ids, _, extra = reward_ds[0]
-    text = tokenizer.decode(chosen_ids[0], skip_special_tokens=True)
-    assert "paris" in text and "capital of france is" in text
-    assert not (chosen_ids == rejected_ids).all()
+    decoded = set()
+    for index in range(len(reward_ds)):
+        chosen_ids, _, rejected_ids, _, margin = reward_ds[index]
+        chosen = tokenizer.decode(chosen_ids[0], skip_special_tokens=True).split()
+        rejected = tokenizer.decode(rejected_ids[0], skip_special_tokens=True).split()
+        assert chosen[:-1] == rejected[:-1] and chosen[-1] != rejected[-1]
+        decoded.add((" ".join(chosen), rejected[-1], round(margin, 9)))
+    # the user turn and the response, in OpenRLHF's own tokenization (chat: via the template)
+    prefix = "user : capital of france is assistant : " if chat else "capital of france is "
+    assert (prefix + "paris", "rome", 1.0) in decoded
+    assert (prefix + "london", "rome", 0.2) in decoded
