@@ -102,7 +102,7 @@ def test_field_mapping_and_stdout(tmp_path):
     source = write_jsonl(tmp_path / "logged.jsonl", rows)
     proc = cli("data", "pairs", str(source), "--field", "prompt=q.text", "--field",
                "response=out", "--field", "score=reward.total", "--no-progress")
-    assert [json.loads(line) for line in proc.stdout.splitlines()][0]["chosen"] == "4"
+    assert json.loads(proc.stdout.splitlines()[0])["chosen"] == "4"
     bad = cli("data", "pairs", str(source), "--field", "answer=out", check=False)
     assert bad.returncode == 2 and "unknown row field 'answer'" in bad.stderr
 

@@ -8,7 +8,6 @@ independent verdict, not only against our own scores.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -22,18 +21,12 @@ from rewardlab.data import (
     build_file,
 )
 
-FIXTURES = Path(os.environ.get("REWARDLAB_FIXTURES",
-                               Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"))
-QWEN = FIXTURES / "qwen_math_bon" / "math_cot.jsonl"
-GSM8K = FIXTURES / "gsm8k" / "model_solutions.jsonl"
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 
-pytestmark = pytest.mark.skipif(not QWEN.is_file(), reason="fixtures not found")
 
-
-def qwen_rollouts() -> list[dict]:
+def qwen_rollouts(fixtures: Path) -> list[dict]:
     rows = []
-    with QWEN.open(encoding="utf-8") as fh:
+    with (fixtures / "qwen_math_bon" / "math_cot.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             rec = json.loads(line)
             for i, (response, label) in enumerate(zip(rec["code"], rec["score"], strict=True)):
@@ -43,9 +36,9 @@ def qwen_rollouts() -> list[dict]:
     return rows
 
 
-def gsm8k_rollouts() -> list[dict]:
+def gsm8k_rollouts(fixtures: Path) -> list[dict]:
     rows = []
-    with GSM8K.open(encoding="utf-8") as fh:
+    with (fixtures / "gsm8k" / "model_solutions.jsonl").open(encoding="utf-8") as fh:
         for n, line in enumerate(fh):
             rec = json.loads(line)
             for model in GSM8K_MODELS:
@@ -72,8 +65,9 @@ def scored_file(rows: list[dict], path: Path) -> Path:
 
 
 @pytest.fixture(scope="module", params=["qwen_math_bon", "gsm8k"])
-def scored(request, tmp_path_factory):
-    rows = qwen_rollouts() if request.param == "qwen_math_bon" else gsm8k_rollouts()
+def scored(request, tmp_path_factory, fixtures_dir):
+    make = qwen_rollouts if request.param == "qwen_math_bon" else gsm8k_rollouts
+    rows = make(fixtures_dir)
     path = scored_file(rows, tmp_path_factory.mktemp("data") / "scored.jsonl")
     with path.open(encoding="utf-8") as fh:
         return path, [json.loads(line) for line in fh]

@@ -107,7 +107,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=no_target)
 
 
-def _select_options(args: argparse.Namespace):  # noqa: ANN202
+def _select_options(args: argparse.Namespace) -> object:
     from rewardlab.data import SelectOptions
 
     top_k = args.top_k if (args.top_k is not None or args.min_score is not None) else 1
@@ -115,7 +115,7 @@ def _select_options(args: argparse.Namespace):  # noqa: ANN202
                          max_per_prompt=args.max_per_prompt, dedupe=not args.keep_duplicates)
 
 
-def _pair_options(args: argparse.Namespace):  # noqa: ANN202
+def _pair_options(args: argparse.Namespace) -> object:
     from rewardlab.data import PairOptions
 
     return PairOptions(strategy=args.strategy, min_margin=args.min_margin,
@@ -126,7 +126,7 @@ def _pair_options(args: argparse.Namespace):  # noqa: ANN202
                        seed=args.seed, dedupe=not args.keep_duplicates, format=args.format)
 
 
-def _filter_options(args: argparse.Namespace):  # noqa: ANN202
+def _filter_options(args: argparse.Namespace) -> object:
     from rewardlab.data import FilterOptions
 
     return FilterOptions(drop_constant=not args.keep_constant, tie_epsilon=args.tie_epsilon,
@@ -136,7 +136,7 @@ def _filter_options(args: argparse.Namespace):  # noqa: ANN202
                          min_group_size=args.min_group_size, rows=args.rows)
 
 
-def _relabel_options(args: argparse.Namespace):  # noqa: ANN202
+def _relabel_options(args: argparse.Namespace) -> object:
     from rewardlab.data import RelabelOptions
     from rewardlab.data.builders import DEFAULT_RELABEL_TEMPLATE
 
