@@ -118,3 +118,20 @@ def test_bad_options_and_missing_input_are_clear_errors(tmp_path):
         assert "Traceback" not in proc.stderr
     proc = cli("data", "relabel", str(source), "--template", "{reward}", check=False)
     assert proc.returncode == 2 and "bad relabel template" in proc.stderr
+
+
+def test_interrupt_ends_with_one_line_and_the_resume_command(tmp_path, monkeypatch, capsys):
+    import rewardlab.data as data_api
+    from rewardlab.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data_api, "build_file", interrupted)
+    source = write_jsonl(tmp_path / "s.jsonl", [{"prompt": "p", "response": "r", "score": 1}])
+    argv = ["data", "pairs", str(source), "-o", str(tmp_path / "o.jsonl")]
+    monkeypatch.setattr(sys, "argv", ["rewardlab", *argv])
+    assert main(argv) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"rewardlab data pairs: interrupted; rerun with --resume to continue: "
+                   f"rewardlab {' '.join(argv)} --resume"]
