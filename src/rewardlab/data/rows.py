@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rewardlab.records import get_path
 from rewardlab.types import Status
@@ -35,13 +35,13 @@ class DataInputError(ValueError):
     """The input files cannot be read as scored rows at all (a clear message says why)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredRow:
+class ScoredRow(NamedTuple):
     """One scored response, as the data builders see it.
 
     ``prompt`` is text or a list of chat messages; ``key`` is the group key (the ``group``
     field when present, else the prompt), serialized so that equal prompts group together.
-    ``gate`` is the value of the optional gate field (``None`` when absent).
+    ``gate`` is the value of the optional gate field (``None`` when absent). A named tuple,
+    because millions of them are built, pickled to spill files and read back.
     """
 
     key: str
@@ -51,13 +51,6 @@ class ScoredRow:
     id: Any = None
     gate: Any = None
     line: int = 0
-
-    def to_json(self) -> list[Any]:
-        return [self.key, self.prompt, self.response, self.score, self.id, self.gate, self.line]
-
-    @classmethod
-    def from_json(cls, data: list[Any]) -> ScoredRow:
-        return cls(*data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,41 +78,61 @@ def _valid_prompt(prompt: Any) -> bool:
         for m in prompt)
 
 
+def _accessor(path: str | None) -> Callable[[Mapping[str, Any]], Any]:
+    """A getter for ``path``; plain keys skip the dotted-path walk (the common, hot case)."""
+    if path is None:
+        return lambda record: None
+    if "." not in path:
+        return lambda record: record.get(path)
+    return lambda record: get_path(record, path, None)
+
+
+class RowReader:
+    """Turns input records (and, optionally, their rewardlab outcome rows) into rows.
+
+    Args:
+        fields: Row field -> dotted path in the input records (defaults: the field's name).
+    """
+
+    def __init__(self, fields: Mapping[str, str] | None = None) -> None:
+        paths = {**_DEFAULT_PATHS, **(fields or {})}
+        self._get = {name: _accessor(paths.get(name)) for name in FIELDS}
+
+    def __call__(self, record: Any, line: int,
+                 outcome: Mapping[str, Any] | None = None) -> ScoredRow | Dropped:
+        if not isinstance(record, Mapping):
+            return Dropped("not_an_object", line)
+        get = self._get
+        response = get["response"](record)
+        if not isinstance(response, str):
+            return Dropped("missing_response", line)
+        prompt = get["prompt"](record)
+        if prompt is None:
+            prompt = ""
+        if not _valid_prompt(prompt):
+            return Dropped("bad_prompt", line)
+        if outcome is not None:
+            status, score = outcome.get("status"), outcome.get("score")
+        else:
+            status, score = get["status"](record), get["score"](record)
+        if status is not None and status != Status.OK:
+            return Dropped(f"status:{status}", line)
+        if isinstance(score, bool):
+            score = float(score)
+        if not isinstance(score, int | float) or not math.isfinite(score):
+            return Dropped("no_score", line)
+        row_id = get["id"](record)
+        if outcome is not None and row_id is None:
+            row_id = outcome.get("id")
+        return ScoredRow(key=group_key(prompt, get["group"](record)), prompt=prompt,
+                         response=response, score=float(score), id=row_id,
+                         gate=get["gate"](record), line=line)
+
+
 def row_from_record(record: Any, line: int, fields: Mapping[str, str] | None = None,
                     outcome: Mapping[str, Any] | None = None) -> ScoredRow | Dropped:
     """Turn one input record (and, optionally, its rewardlab outcome row) into a row."""
-    if not isinstance(record, Mapping):
-        return Dropped("not_an_object", line)
-    paths = {**_DEFAULT_PATHS, **(fields or {})}
-
-    def value(name: str) -> Any:
-        path = paths.get(name)
-        return None if path is None else get_path(record, path, None)
-
-    response = value("response")
-    if not isinstance(response, str):
-        return Dropped("missing_response", line)
-    prompt = value("prompt")
-    if prompt is None:
-        prompt = ""
-    if not _valid_prompt(prompt):
-        return Dropped("bad_prompt", line)
-    source = outcome if outcome is not None else None
-    if source is not None:
-        status, score = source.get("status"), source.get("score")
-    else:
-        status, score = value("status"), value("score")
-    if status is not None and status != Status.OK:
-        return Dropped(f"status:{status}", line)
-    if isinstance(score, bool):
-        score = float(score)
-    if not isinstance(score, int | float) or not math.isfinite(score):
-        return Dropped("no_score", line)
-    row_id = value("id")
-    if source is not None and row_id is None:
-        row_id = source.get("id")
-    return ScoredRow(key=group_key(prompt, value("group")), prompt=prompt, response=response,
-                     score=float(score), id=row_id, gate=value("gate"), line=line)
+    return RowReader(fields)(record, line, outcome)
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
@@ -150,10 +163,10 @@ def read_rows(source: str | Path, fields: Mapping[str, str] | None = None,
         raise DataInputError(f"unknown row field(s) {sorted(unknown)}; fields: {', '.join(FIELDS)}")
     if not source.is_file():
         raise DataInputError(f"input file not found: {source}")
+    reader = RowReader(fields)
     if scores is None:
         for number, record in _json_lines(source):
-            yield record if isinstance(record, Dropped) else row_from_record(record, number,
-                                                                              fields)
+            yield record if isinstance(record, Dropped) else reader(record, number)
         return
     scores = Path(scores)
     if not scores.is_file():
@@ -173,7 +186,7 @@ def read_rows(source: str | Path, fields: Mapping[str, str] | None = None,
             raise DataInputError(
                 f"{scores} does not belong to {source}: row {index} has id "
                 f"{outcome.get('id')!r}, the input line {number} has id {record_id!r}")
-        yield row_from_record(record, number, fields, outcome)
+        yield reader(record, number, outcome)
 
 
 def _zip_strict(inputs: Iterator[Any], outputs: Iterator[Any], source: Path,
