@@ -10,8 +10,13 @@ from pathlib import Path
 from rewardlab.engine import configure_engine
 from rewardlab.records import parse_field_map
 from rewardlab.reward import Reward, run_sync
-from rewardlab.scoring import score_jsonl_async
+from rewardlab.runlog import OutputCorrupted
+from rewardlab.runrecord import RunMismatch
+from rewardlab.scoring import OutputExists, score_jsonl_async
 from rewardlab.spec import SpecError, reward_from_spec
+
+# An output that must not be resumed or replaced: a message, exit code 2, never a traceback.
+_OUTPUT_REFUSALS = (OutputExists, RunMismatch, OutputCorrupted)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="map a sample field to an input path, "
                         "e.g. reference=reward_model.ground_truth")
     p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run: keep rows already in the output")
+                   help="continue an interrupted run: keep rows already in the output (checked "
+                        "against the run record OUTPUT.run.json: same input, spec, version)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an output that already holds rows (refused otherwise)")
     p.add_argument("--batch-size", type=int, default=64, help="samples per reward call")
     p.add_argument("--workers", type=int,
                    help="engine worker processes for CPU rewards (default: CPU count)")
@@ -63,10 +71,17 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.output is None:
         print("rewardlab score: --resume needs -o OUTPUT", file=sys.stderr)
         return 2
+    if args.resume and args.overwrite:
+        print("rewardlab score: --resume and --overwrite exclude each other", file=sys.stderr)
+        return 2
     try:
         summary = run_sync(score_jsonl_async(
             reward, args.input, args.output, fields=fields, resume=args.resume,
+            overwrite=args.overwrite, spec=args.spec,
             batch_size=max(1, args.batch_size), progress=not args.no_progress))
+    except _OUTPUT_REFUSALS as exc:
+        print(f"rewardlab score: {exc}", file=sys.stderr)
+        return 2
     finally:
         reward.close()
     print(summary.render(), file=sys.stderr)
