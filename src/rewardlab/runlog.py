@@ -154,9 +154,10 @@ class ResumableOutput:
         if first_bad is not None:
             with self.path.open("rb+") as fh:
                 fh.truncate(first_bad[1])
-            self.notes.append(
-                f"{self.path}: lines {first_bad[0]}-{line_no} were corrupted ({first_bad[2]}); "
-                f"cut them off, they are redone")
+            where = (f"line {line_no} was" if first_bad[0] == line_no
+                     else f"lines {first_bad[0]}-{line_no} were")
+            self.notes.append(f"{self.path}: {where} corrupted ({first_bad[2]}); cut off and "
+                              "redone")
         return good
 
     def existing_rows(self) -> Iterator[dict[str, Any]]:

@@ -59,7 +59,8 @@ def test_deep_nesting_becomes_an_error_row_and_the_run_goes_on(tmp_path):
     src = tmp_path / "in.jsonl"
     deep_list = "[" * 1000 + "]" * 1000
     deep_object = '{"a":' * 5000 + "1" + "}" * 5000
-    deep_metadata = '{"response": "x", "metadata": ' + '{"a":' * 900 + "1" + "}" * 900 + "}"
+    deep_metadata = ('{"response": "x", "reference": "x", "metadata": '
+                     + '{"a":' * 900 + "1" + "}" * 900 + "}")
     src.write_text("\n".join([json.dumps({"id": "ok1", "response": "a", "reference": "a"}),
                               deep_list, deep_object, deep_metadata,
                               json.dumps({"id": "ok2", "response": "b", "reference": "b"})])
@@ -226,7 +227,7 @@ _lines = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(lines=st.lists(_lines, min_size=1, max_size=8))
 def test_any_lines_give_one_strict_row_each_naming_bad_lines(tmp_path, lines):

@@ -86,6 +86,8 @@ def checked_timeout(value: Any) -> float:
     """
     try:
         seconds = float(value)
+    except OverflowError:  # an int beyond float range: as good as infinite
+        seconds = math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
         raise ValueError(f"timeout must be a number of seconds, got {value!r}") from None
     if math.isnan(seconds) or seconds <= 0:
