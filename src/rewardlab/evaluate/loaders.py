@@ -29,7 +29,6 @@ from urllib.parse import urlparse
 from rewardlab.evaluate.items import EvalItem
 from rewardlab.records import get_path
 
-
 log = logging.getLogger(__name__)
 
 
