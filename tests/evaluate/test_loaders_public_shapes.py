@@ -129,3 +129,26 @@ def test_full_public_rmbench_files(tmp_path):
     run = evaluate("length_baseline", items, tmp_path / "run", data_format="rmbench",
                    progress=False, report=False)
     assert run.summary["items"] == len(items)
+
+
+def test_eval_resume_repairs_a_corrupted_tail_and_refuses_mid_file_damage(tmp_path, capsys):
+    from rewardlab.runlog import OutputCorrupted
+
+    records = [_rmbench_record(i, "alpacaeval", domain="chat") for i in range(6)]
+    items = list(load_items(_write_array(tmp_path / "total_dataset.json", records)))
+    run_dir = tmp_path / "run"
+    evaluate("length_baseline", items, run_dir, data_format="rmbench", progress=False,
+             report=False)
+    samples = run_dir / "samples.jsonl"
+    full = samples.read_bytes()
+    lines = full.splitlines(keepends=True)
+    samples.write_bytes(b"".join(lines[:4]) + b'{"id": "chat/4", "resu\x00lt"\n')
+    evaluate("length_baseline", items, run_dir, data_format="rmbench", progress=False,
+             report=False, resume=True)
+    assert samples.read_bytes() == full
+    assert "line 5 was corrupted" in capsys.readouterr().err
+    lines[1] = b"garbage\n"
+    samples.write_bytes(b"".join(lines))
+    with pytest.raises(OutputCorrupted, match="line 2"):
+        evaluate("length_baseline", items, run_dir, data_format="rmbench", progress=False,
+                 report=False, resume=True)
