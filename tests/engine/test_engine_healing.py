@@ -14,7 +14,8 @@ import pytest
 
 from rewardlab.engine import Engine
 from rewardlab.engine.pool import MAX_TIMEOUT_S
-from rewardlab.types import Outcome, Status
+from rewardlab.reward import CpuReward, _compute_in_worker
+from rewardlab.types import Outcome, Sample, Status
 
 RECOVERY_S = 30.0  # the stated bound: back-off is capped at 5 s, a worker boots in ~1 s
 
@@ -178,3 +179,29 @@ def test_deeply_nested_item_is_an_error_not_a_crash():
         outcome = eng.submit(square, deep).result(timeout=60)
         assert outcome.status is Status.ERROR
         assert eng.submit(square, 6).result(timeout=60).score == 36.0
+
+
+class _Length(CpuReward):
+    """A process-isolated reward whose deadline is set after construction, as any caller of
+    the Python API can."""
+
+    def compute(self, sample: Sample) -> Outcome:
+        return Outcome.ok(float(len(sample.response)))
+
+
+def test_rewards_with_non_finite_deadlines_cannot_break_other_rewards():
+    # Break: `timeout: .inf` killed the dispatcher and every later sample of every reward in the
+    # process errored; `.nan` disabled the deadline.
+    with Engine(workers=1, timeout=5) as eng:
+        for bad in (math.inf, math.nan):
+            reward = _Length(isolation="process", cache=False)
+            reward.timeout = bad
+            tasks = [(reward, Sample(response="abc"))]
+            outcome = eng.map(_compute_in_worker, tasks, timeout=reward.timeout)[0]
+            assert outcome.status in (Status.OK, Status.ERROR)
+            if math.isnan(bad):
+                assert outcome.status is Status.ERROR and "deadline" in outcome.reason
+            good = _Length(isolation="process", cache=False)
+            later = eng.map(_compute_in_worker, [(good, Sample(response="hello"))],
+                            timeout=good.timeout)
+            assert later[0].score == 5.0

@@ -465,8 +465,9 @@ def create_app(rewards: Mapping[str, Reward], settings: ServeSettings | None = N
              responses={503: {"description": "starting, draining, or no engine worker can "
                                             "serve (workers restarting)"}})
     async def ready() -> Response:
-        engine = service.engine_health()
-        if service.ready and not service.draining and (engine is None or engine["healthy"]):
+        serving = service.ready and not service.draining
+        engine = service.engine_health() if serving else None
+        if serving and (engine is None or engine["healthy"]):
             return _json({"status": "ready", "rewards": sorted(service.rewards)})
         if service.draining:
             body: dict[str, Any] = {"status": "draining"}
