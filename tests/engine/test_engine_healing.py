@@ -141,7 +141,9 @@ def test_start_failures_back_off_fail_waiting_items_then_heal(tmp_path, monkeypa
         assert time.monotonic() - started < 5
         failures = eng.health()["start_failures"]
         assert failures >= 3
+        cpu = time.process_time()
         time.sleep(1.0)
+        assert time.process_time() - cpu < 0.5  # the dispatcher waits; it does not spin
         # Back-off caps the retry rate: far fewer than one attempt per 0.1 s.
         assert eng.health()["start_failures"] - failures <= 4
         (tmp_path / "healme_later_mod.py").write_text("VALUE = 1\n")

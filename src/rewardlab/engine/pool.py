@@ -512,7 +512,9 @@ class Engine:
         if len(self._workers) < self.num_workers:
             deadlines.append(self._next_spawn_at)
         if self._failing_since is not None and self._start_failed is None:
-            deadlines.append(self._failing_since + self.start_grace)
+            grace_ends = self._failing_since + self.start_grace
+            if grace_ends > time.monotonic():  # once past, every later event re-checks it
+                deadlines.append(grace_ends)
         return min(deadlines) if deadlines else None
 
     def _requeue_waiting(self, worker: _Worker) -> None:
