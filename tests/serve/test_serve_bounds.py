@@ -202,6 +202,7 @@ def kill(pid: int) -> bool:
 NAP_SPEC = {"reward": {"name": "test_nap", "seconds": 0.05}}
 
 
+@pytest.mark.slow
 def test_rapid_kills_during_start_up_heal_and_ready_is_honest():
     # Break: six kills within a second hit the boot-failure limit; the engine never recovered
     # and /ready kept answering 200.
@@ -228,6 +229,7 @@ def test_rapid_kills_during_start_up_heal_and_ready_is_honest():
         assert [o["status"] for o in reply.json()["outcomes"]] == ["ok"] * 8
 
 
+@pytest.mark.slow
 def test_kills_during_a_request_cost_only_the_items_running():
     # Break: six kills during one 64-sample request produced 56 error outcomes.
     with ServerProcess(NAP_SPEC, engine_workers=2) as server:
