@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install -q -e '.[math]'
 mkdir -p out
 .venv/bin/rewardlab score examples/math_rollouts.jsonl --spec examples/math_rollouts.yaml \
-  -o out/math_rollouts.scored.jsonl "$@"
+  -o out/math_rollouts.scored.jsonl --overwrite "$@"
 # One line per rollout: what each sample got, and why.
 .venv/bin/python - out/math_rollouts.scored.jsonl <<'PY'
 import json, sys

@@ -282,7 +282,7 @@ def test_closed_engine_refuses_and_fails_pending():
 
 def test_broken_worker_start_is_reported(monkeypatch):
     monkeypatch.setenv("REWARDLAB_PRELOAD", "")
-    eng = Engine(workers=1, preload=["module_that_does_not_exist_xyz"])
+    eng = Engine(workers=1, preload=["module_that_does_not_exist_xyz"], start_grace=1.0)
     try:
         outcome = eng.submit(square, 2).result(timeout=60)
         assert outcome.status is Status.ERROR

@@ -43,3 +43,20 @@ class Sleep(Reward):
     async def score_batch(self, samples: list[Sample]) -> list[Outcome]:
         await asyncio.sleep(max(float(s.metadata.get("sleep", self.delay)) for s in samples))
         return [Outcome.ok(1.0, batch=len(samples)) for _ in samples]
+
+
+@register("test_nap")
+class Nap(CpuReward):
+    """Sleeps ``seconds`` in an engine worker per sample, then scores 1.0 (for worker kills)."""
+
+    default_isolation = "process"
+
+    def __init__(self, seconds: float = 0.05, timeout: float = 20.0) -> None:
+        super().__init__(timeout=timeout, isolation="process", cache=False)
+        self.seconds = seconds
+
+    def compute(self, sample: Sample) -> Outcome:
+        import time
+
+        time.sleep(self.seconds)
+        return Outcome.ok(1.0)

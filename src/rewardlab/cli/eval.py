@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
                           probe_limit=args.probe_limit, data_format=data_format,
                           data=str(args.data), name=args.name, progress=not args.no_progress,
                           reward_label=label)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError, OSError) as exc:  # bad data or run directory: a message
         print(f"rewardlab eval: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

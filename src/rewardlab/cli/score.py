@@ -13,8 +13,13 @@ from rewardlab.cli._plugins import add_plugin_argument
 from rewardlab.engine import configure_engine
 from rewardlab.records import FieldMapError, check_field_map, parse_field_map
 from rewardlab.reward import Reward, run_sync
-from rewardlab.scoring import score_jsonl_async
+from rewardlab.runlog import OutputCorrupted
+from rewardlab.runrecord import RunMismatch
+from rewardlab.scoring import OutputExists, score_jsonl_async
 from rewardlab.spec import SpecError, reward_from_spec
+
+# An output that must not be resumed or replaced: a message, exit code 2, never a traceback.
+_OUTPUT_REFUSALS = (OutputExists, RunMismatch, OutputCorrupted)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="do not stop when a mapped path is missing from all of the first "
                         f"{CHECK_RECORDS} records (ragged data): such rows become error rows")
     p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run: keep rows already in the output")
+                   help="continue an interrupted run: keep rows already in the output (checked "
+                        "against the run record OUTPUT.run.json: same input, spec, version)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an output that already holds rows (refused otherwise)")
     p.add_argument("--batch-size", type=int, default=64, help="samples per reward call")
     p.add_argument("--workers", type=int,
                    help="engine worker processes for CPU rewards (default: CPU count)")
@@ -109,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.output is None:
         print("rewardlab score: --resume needs -o OUTPUT", file=sys.stderr)
         return 2
+    if args.resume and args.overwrite:
+        reward.close()
+        print("rewardlab score: --resume and --overwrite exclude each other", file=sys.stderr)
+        return 2
     problem = check_fields(args, fields)
     if problem:
         reward.close()
@@ -117,11 +129,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = run_sync(score_jsonl_async(
             reward, args.input, args.output, fields=fields, resume=args.resume,
+            overwrite=args.overwrite, spec=args.spec,
             batch_size=max(1, args.batch_size), progress=not args.no_progress))
     except KeyboardInterrupt:
         done = f"{_rows_in(args.output)} rows in {args.output}" if args.output else ""
         return report_interrupt("score", getattr(args, "argv", None), args.output is not None,
                                 done)
+    except _OUTPUT_REFUSALS as exc:
+        print(f"rewardlab score: {exc}", file=sys.stderr)
+        return 2
     finally:
         reward.close()
     print(summary.render(), file=sys.stderr)

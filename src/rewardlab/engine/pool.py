@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
+import math
 import os
 import pickle
 import signal
@@ -45,7 +46,21 @@ log = logging.getLogger(__name__)
 
 Task = Callable[[Any], Outcome]
 _CACHEABLE = frozenset({Status.OK, Status.UNPARSEABLE, Status.BAD_REFERENCE, Status.SKIPPED})
-_MAX_BOOT_FAILURES = 3
+# Worker start-up failures (a crash or a kill before the worker said "ready") never leave the
+# engine dead: spawning backs off exponentially from _BOOT_BACKOFF_S up to _BOOT_BACKOFF_MAX_S
+# between attempts and keeps trying for as long as the engine lives. Only after
+# _MIN_BOOT_FAILURES failures in a row *and* ``start_grace`` seconds without any ready worker do
+# queued items fail (and new ones fail at once) instead of waiting; the first worker that
+# starts again clears that state.
+_MIN_BOOT_FAILURES = 3
+_BOOT_BACKOFF_S = 0.1
+_BOOT_BACKOFF_MAX_S = 5.0
+_BOOT_TIMEOUT_S = 60.0
+# Longest per-item deadline: larger (or infinite) ones are clamped to it. poll() takes an int of
+# milliseconds, so an unbounded value would overflow the dispatcher's wait.
+MAX_TIMEOUT_S = 1_000_000.0
+# The dispatcher never sleeps longer than this in one wait, whatever the deadlines say.
+_MAX_WAIT_S = 3600.0
 # Time allowed for a task's imports (sympy alone takes ~1 s, far more on a loaded machine)
 # before its own deadline starts.
 _IMPORT_BUDGET_S = 120.0
@@ -61,6 +76,23 @@ class QueueFull(RuntimeError):
 
 class EngineClosed(RuntimeError):
     """Raised when submitting to a closed engine."""
+
+
+def checked_timeout(value: Any) -> float:
+    """A usable per-item deadline: a positive number of seconds, clamped to ``MAX_TIMEOUT_S``.
+
+    Raises:
+        ValueError: ``value`` is not a number, is NaN, or is not positive.
+    """
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int beyond float range: as good as infinite
+        seconds = math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        raise ValueError(f"timeout must be a number of seconds, got {value!r}") from None
+    if math.isnan(seconds) or seconds <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {value!r}")
+    return min(seconds, MAX_TIMEOUT_S)
 
 
 @dataclass
@@ -143,6 +175,8 @@ class Engine:
         prefetch: Items queued in each worker's pipe so it never waits for the dispatcher
             between items (each item's deadline still starts when the worker starts it).
         preload: Modules each worker imports before accepting work (warm start).
+        start_grace: Seconds worker start-ups may keep failing (with no worker ready) before
+            queued items fail instead of waiting; spawning goes on with back-off regardless.
     """
 
     def __init__(
@@ -157,11 +191,11 @@ class Engine:
         max_tasks_per_worker: int = 0,
         prefetch: int = 2,
         preload: Iterable[str] = (),
+        start_grace: float = 30.0,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
+        self.timeout = checked_timeout(timeout)
         self.num_workers = max(1, workers or os.cpu_count() or 1)
-        self.timeout = timeout
+        self.start_grace = max(0.0, float(start_grace))
         self.max_pending = max_pending
         self.max_input_bytes = max_input_bytes
         self.memory_limit_mb = memory_limit_mb
@@ -178,8 +212,12 @@ class Engine:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._closing = False
-        self._broken: str | None = None
-        self._boot_failures = 0
+        self._broken: str | None = None  # the dispatcher itself died (a bug): permanent
+        self._boot_failures = 0  # consecutive worker start-up failures
+        self._failing_since: float | None = None  # first of those failures
+        self._start_failed: str | None = None  # set while start-ups keep failing (see above)
+        self._next_spawn_at = 0.0
+        self._last_boot_failure = ""
         self._pid = os.getpid()
         self.stats = {"submitted": 0, "completed": 0, "timeouts": 0, "crashes": 0, "restarts": 0}
         # The finalizer reaps workers of an engine that is garbage-collected unclosed; at exit,
@@ -218,8 +256,13 @@ class Engine:
             raise RuntimeError("this Engine belongs to another process; create a new one")
         future: concurrent.futures.Future[Outcome] = concurrent.futures.Future()
         try:
+            deadline = self.timeout if timeout is None else checked_timeout(timeout)
+        except ValueError as exc:
+            future.set_result(Outcome.fail(Status.ERROR, f"invalid item deadline: {exc}"))
+            return future
+        try:
             payload = pickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:
+        except (Exception, RecursionError) as exc:
             future.set_result(Outcome.fail(
                 Status.ERROR, f"item cannot be sent to a worker (not picklable): {exc}"[:300]))
             return future
@@ -231,8 +274,9 @@ class Engine:
                 input_bytes=len(payload), limit_bytes=self.max_input_bytes,
             ))
             return future
-        if self._broken:
-            future.set_result(Outcome.fail(Status.ERROR, self._broken))
+        failed = self._broken or self._start_failed
+        if failed:
+            future.set_result(Outcome.fail(Status.ERROR, failed))
             return future
         key = None
         if cache and self._cache is not None:
@@ -244,8 +288,7 @@ class Engine:
         if not self._slots.acquire(blocking=block):
             raise QueueFull(f"engine queue is full ({self.max_pending} items pending)")
         future.add_done_callback(lambda _f: self._slots.release())
-        item = _Item(next(self._ids), payload, float(timeout or self.timeout), future, key,
-                     tuple(imports))
+        item = _Item(next(self._ids), payload, deadline, future, key, tuple(imports))
         with self._lock:
             if self._closing:
                 future.set_result(Outcome.fail(Status.ERROR, "the engine was closed"))
@@ -285,6 +328,34 @@ class Engine:
         """Items queued or running."""
         with self._lock:
             return len(self._queue) + sum(len(w.items) for w in self._workers)
+
+    def health(self) -> dict[str, Any]:
+        """Whether a worker can serve right now, and why not.
+
+        ``healthy`` is false while the engine is closed or broken, and while its workers have
+        been started but none is ready (booting, or start-ups failing); an engine that has not
+        started its workers yet is healthy (they start on first use).
+        """
+        with self._lock:
+            started = self._thread is not None
+            ready = sum(1 for w in self._workers if w.ready)
+            workers = len(self._workers)
+        reason = None
+        if self._closing:
+            reason = "the engine is closed"
+        elif self._broken:
+            reason = self._broken
+        elif started and not ready:
+            reason = self._start_failed or (
+                f"no worker is ready ({self._boot_failures} start-up failures in a row)"
+                if self._boot_failures else "workers are starting")
+        return {"healthy": reason is None, "reason": reason, "workers": workers,
+                "ready_workers": ready, "start_failures": self._boot_failures}
+
+    @property
+    def healthy(self) -> bool:
+        """Shorthand for ``health()["healthy"]``."""
+        return bool(self.health()["healthy"])
 
     @property
     def cache_hits(self) -> int:
@@ -342,7 +413,8 @@ class Engine:
             os.close(result_w)
         worker = _Worker(proc, Connection(task_w, readable=False),
                          Connection(result_r, writable=False), time.monotonic())
-        self._workers.append(worker)
+        with self._lock:
+            self._workers.append(worker)
 
     def _kill(self, worker: _Worker) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -354,7 +426,7 @@ class Engine:
         for conn in (worker.tasks, worker.results):
             with contextlib.suppress(OSError):
                 conn.close()
-        with contextlib.suppress(ValueError):
+        with self._lock, contextlib.suppress(ValueError):
             self._workers.remove(worker)
 
     def _resolve(self, item: _Item, outcome: Outcome) -> None:
@@ -390,10 +462,14 @@ class Engine:
                 self._kill(worker)
 
     def _top_up_workers(self) -> None:
-        if self._broken or self._closing:
+        if self._broken or self._closing or time.monotonic() < self._next_spawn_at:
             return
         while len(self._workers) < self.num_workers:
-            self._spawn()
+            try:
+                self._spawn()
+            except OSError as exc:  # fork/exec refused (out of pids, memory, fds): retry later
+                self._boot_failed(f"cannot start a worker process: {exc}")
+                return
 
     def _assign(self) -> None:
         for worker in self._workers:
@@ -432,7 +508,13 @@ class Engine:
 
     def _next_deadline(self) -> float | None:
         deadlines = [self._head_deadline(w) for w in self._workers if w.items]
-        deadlines += [w.started_at + 60.0 for w in self._workers if not w.ready]
+        deadlines += [w.started_at + _BOOT_TIMEOUT_S for w in self._workers if not w.ready]
+        if len(self._workers) < self.num_workers:
+            deadlines.append(self._next_spawn_at)
+        if self._failing_since is not None and self._start_failed is None:
+            grace_ends = self._failing_since + self.start_grace
+            if grace_ends > time.monotonic():  # once past, every later event re-checks it
+                deadlines.append(grace_ends)
         return min(deadlines) if deadlines else None
 
     def _requeue_waiting(self, worker: _Worker) -> None:
@@ -444,7 +526,8 @@ class Engine:
 
     def _wait_and_handle(self) -> None:
         deadline = self._next_deadline()
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        timeout = _MAX_WAIT_S if deadline is None else min(
+            _MAX_WAIT_S, max(0.0, deadline - time.monotonic()))
         conns: list[Any] = [w.results for w in self._workers]
         ready = wait([*conns, self._wake_r], timeout)
         for obj in ready:
@@ -465,6 +548,10 @@ class Engine:
         if message[0] == READY:
             worker.ready = True
             self._boot_failures = 0
+            self._failing_since = None
+            if self._start_failed:
+                log.warning("engine workers start again")
+            self._start_failed = None
         elif message[0] == STARTED:
             if worker.items and worker.items[0].id == message[1]:
                 worker.head_started = time.monotonic()  # imports done: the clock starts
@@ -505,11 +592,7 @@ class Engine:
         else:
             how = f"worker exited with code {code}"
         if not worker.ready:
-            self._boot_failures += 1
-            if self._boot_failures >= _MAX_BOOT_FAILURES:
-                self._broken = f"engine cannot start workers: {how} during start-up"
-                log.error(self._broken)
-                self._fail_all(self._broken)
+            self._boot_failed(f"{how} during start-up")
             return
         self.stats["crashes"] += 1
         self.stats["restarts"] += 1
@@ -535,9 +618,41 @@ class Engine:
                     failed = Outcome.fail(Status.TIMEOUT, f"exceeded the {item.timeout:g} s "
                                           "deadline", timeout_s=item.timeout)
                 self._resolve(item, failed)
-            elif not worker.ready and now >= worker.started_at + 60.0:
+            elif not worker.ready and now >= worker.started_at + _BOOT_TIMEOUT_S:
                 self._kill(worker)
-                self._boot_failures += 1
+                self._boot_failed(f"worker not ready after {_BOOT_TIMEOUT_S:g} s")
+        self._check_start_grace(now)
+
+    def _boot_failed(self, how: str) -> None:
+        """A worker died before it was ready: retry later, never give up for good."""
+        now = time.monotonic()
+        self._boot_failures += 1
+        if self._failing_since is None:
+            self._failing_since = now
+        backoff = min(_BOOT_BACKOFF_MAX_S, _BOOT_BACKOFF_S * 2 ** min(self._boot_failures - 1, 16))
+        self._next_spawn_at = now + backoff
+        self._last_boot_failure = how
+        log.warning("engine worker start-up failed (%d in a row): %s; retrying in %.1f s",
+                    self._boot_failures, how, backoff)
+        self._check_start_grace(now)
+
+    def _check_start_grace(self, now: float) -> None:
+        """After ``start_grace`` seconds of failing start-ups, fail what waits (not forever)."""
+        if (self._failing_since is None or self._boot_failures < _MIN_BOOT_FAILURES
+                or now < self._failing_since + self.start_grace
+                or any(w.ready for w in self._workers)):
+            return
+        if self._start_failed is None:
+            self._start_failed = (
+                f"engine cannot start workers: {self._last_boot_failure} "
+                f"({self._boot_failures} attempts in a row); still retrying")
+            log.error(self._start_failed)
+        with self._lock:
+            queued = list(self._queue)
+            self._queue.clear()
+        for item in queued:
+            if not item.future.done():
+                item.future.set_result(Outcome.fail(Status.ERROR, self._start_failed))
 
     @staticmethod
     def _cleanup(workers: list[_Worker], wake_r: int, wake_w: int) -> None:

@@ -12,8 +12,11 @@ prompt/chosen/rejected), ``responses`` (generic prompt/responses/labels) and ``q
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
+import logging
+import math
 import os
 import re
 import socket
@@ -26,9 +29,25 @@ from urllib.parse import urlparse
 from rewardlab.evaluate.items import EvalItem
 from rewardlab.records import get_path
 
+log = logging.getLogger(__name__)
+
 
 class DataError(ValueError):
     """A data source that cannot be read as the requested format; says which record and field."""
+
+
+def _plain(value: Any) -> Any:
+    """Plain Python values from what pandas/pyarrow give (arrays, numpy scalars, NaN for a
+    missing value), so every loader sees the same shapes as from JSON."""
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        value = value.tolist()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 RecordFn = Callable[[Mapping[str, Any], str, Mapping[str, str]], EvalItem]
@@ -232,17 +251,41 @@ def _rewardbench2(record: Mapping[str, Any], fallback_id: str,
                     metadata={"tie_rule": "rewardbench2"})
 
 
+RMBENCH_DOMAINS = ("chat", "code", "math", "safety-refuse", "safety-response")
+
+
+def _rmbench_domain(record: Mapping[str, Any], fallback_id: str,
+                    fields: Mapping[str, str]) -> str:
+    """The record's ``domain``; RM-Bench's per-domain files (``chat_filtered.json`` ...) have
+    none, so there it comes from the file name (carried in the fallback id)."""
+    domain = _field(record, "domain", fields, None)
+    if domain is not None:
+        return str(domain)
+    stem = fallback_id.rsplit("-", 1)[0].lower()
+    for name in sorted(RMBENCH_DOMAINS, key=len, reverse=True):
+        if stem == name or stem.startswith(name + "_"):
+            return name
+    return "default"
+
+
 @record_format("rmbench", "RM-Bench: prompt, chosen[3], rejected[3] (concise, detailed, markdown), "
-                          "domain, id")
+                          "domain (or a per-domain file such as chat_filtered.json), id")
 def _rmbench(record: Mapping[str, Any], fallback_id: str, fields: Mapping[str, str]) -> EvalItem:
     chosen, rejected = _field(record, "chosen", fields), _field(record, "rejected", fields)
+    chosen, rejected = _as_list(chosen, "chosen"), _as_list(rejected, "rejected")
     if len(chosen) != 3 or len(rejected) != 3:
-        raise DataError("RM-Bench items have 3 chosen and 3 rejected style variants")
-    return EvalItem(id=_item_id(record, fallback_id, "id"), kind="rmbench",
+        raise DataError("RM-Bench items have 3 chosen and 3 rejected style variants, got "
+                        f"{len(chosen)} and {len(rejected)}")
+    domain = _rmbench_domain(record, fallback_id, fields)
+    # RM-Bench numbers items within each domain (chat and code both have an id 8).
+    own_id = _item_id(record, "", fields.get("id", "id"))
+    item_id = f"{domain}/{own_id}" if own_id else fallback_id
+    metadata = {k: record[k] for k in ("subset", "language", "task_id") if k in record}
+    return EvalItem(id=item_id, kind="rmbench",
                     responses=tuple(_text(x, "chosen") for x in chosen)
                     + tuple(_text(x, "rejected") for x in rejected),
                     labels=(1, 1, 1, 0, 0, 0), prompt=_prompt(_field(record, "prompt", fields)),
-                    subset=str(_field(record, "domain", fields, "default")))
+                    subset=domain, metadata=metadata)
 
 
 def _number(value: Any) -> float:
@@ -335,8 +378,18 @@ def _records_from_file(path: Path) -> Iterator[Mapping[str, Any]]:
             import pandas as pd
         except ImportError:
             raise DataError("reading parquet needs pandas and pyarrow") from None
-        yield from pd.read_parquet(path).to_dict(orient="records")
+        for record in pd.read_parquet(path).to_dict(orient="records"):
+            yield _plain(record)
         return
+    try:
+        yield from _json_records(path, suffix)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deeply to read") from None
+
+
+def _json_records(path: Path, suffix: str) -> Iterator[Mapping[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         first = fh.read(1)
         while first and first.isspace():
@@ -345,7 +398,7 @@ def _records_from_file(path: Path) -> Iterator[Mapping[str, Any]]:
         if first == "[" or (suffix == ".json" and first == "{"):
             try:
                 data = json.load(fh)
-            except json.JSONDecodeError as exc:
+            except ValueError as exc:
                 raise DataError(f"{path}: invalid JSON: {exc}") from None
             if isinstance(data, Mapping):  # {"data": [...]} or a single record
                 lists = [v for v in data.values() if isinstance(v, list)]
@@ -357,8 +410,10 @@ def _records_from_file(path: Path) -> Iterator[Mapping[str, Any]]:
                 continue
             try:
                 yield json.loads(line)
-            except json.JSONDecodeError as exc:  # load_items reports it and may go on
+            except ValueError as exc:  # load_items reports it and may go on
                 yield DataError(f"{path}:{line_no}: invalid JSON: {exc}")
+            except RecursionError:
+                yield DataError(f"{path}:{line_no}: JSON nested too deeply to read")
 
 
 def _files(path: Path) -> list[Path]:
@@ -425,7 +480,7 @@ def read_records(source: str | Path, split: str | None = None, config: str | Non
         raise DataError(f"data source not found: {source}")
     split = split or DEFAULT_HUB_SPLITS.get(data_format)
     for i, record in enumerate(_hub_records(text, split, config)):
-        yield f"{text.replace('/', '_')}-{i}", record
+        yield f"{text.replace('/', '_')}-{i}", _plain(record)
 
 
 def detect_format(record: Mapping[str, Any]) -> str:
@@ -444,9 +499,11 @@ def detect_format(record: Mapping[str, Any]) -> str:
         if needed <= keys:
             return name
     if {"chosen", "rejected"} <= keys:
-        chosen = record["chosen"]
+        chosen, rejected = _plain(record["chosen"]), _plain(record["rejected"])
         if isinstance(chosen, list) and all(isinstance(c, str) for c in chosen):
-            return "rmbench" if "domain" in keys else "rewardbench2"
+            rmbench_shape = (isinstance(rejected, list) and len(chosen) == len(rejected) == 3
+                             and "num_correct" not in keys)
+            return "rmbench" if "domain" in keys or rmbench_shape else "rewardbench2"
         if isinstance(chosen, str) and "\n\nHuman:" in chosen and "prompt" not in keys:
             return "hh_rlhf"
         return "preference"
@@ -480,6 +537,8 @@ def load_items(source: str | Path, format: str = "auto", *, fields: Mapping[str,
     records = read_records(source, split, config, format)
     if limit is not None:
         records = itertools.islice(records, max(0, limit))
+    seen: Counter[str] = Counter()
+    renamed = 0
     for fallback_id, record in records:
         try:
             if isinstance(record, DataError):
@@ -492,15 +551,30 @@ def load_items(source: str | Path, format: str = "auto", *, fields: Mapping[str,
                 item = fn(record, fallback_id, fields)
             except KeyError as exc:
                 raise DataError(f"record {fallback_id}: missing field {exc.args[0]!r}") from None
+            except RecursionError:
+                raise DataError(f"record {fallback_id}: nested too deeply") from None
             except DataError as exc:
                 if str(exc).startswith(f"record {fallback_id}:"):
                     raise
                 raise DataError(f"record {fallback_id}: {exc}") from None
-            except (ValueError, TypeError) as exc:
+            except Exception as exc:  # a malformed record is a data error, never a traceback
                 raise DataError(f"record {fallback_id}: {exc}") from None
         except DataError as exc:
             if on_error is None:
                 raise
             on_error(fallback_id, exc)
             continue
+        seen[item.id] += 1
+        if seen[item.id] > 1:
+            # Ids must be unique within a run (resume and reports key rows by id); published
+            # files do repeat them, so later repeats get a "#n" suffix, deterministically.
+            new_id = f"{item.id}#{seen[item.id]}"
+            while new_id in seen:
+                new_id += "'"
+            seen[new_id] += 1
+            item = dataclasses.replace(item, id=new_id)
+            renamed += 1
         yield item
+    if renamed:
+        log.warning("%d items repeated an earlier item's id; they were given '#n' suffixes",
+                    renamed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,9 @@ def evaluate(reward: Reward | PairwiseJudge | str | Mapping[str, Any], items: It
         raise ValueError("no items to evaluate")
     ids = [it.id for it in item_list]
     if len(set(ids)) != len(ids):
-        raise ValueError("item ids must be unique within a run")
+        repeated = sorted(i for i, n in Counter(ids).items() if n > 1)[:3]
+        raise ValueError("item ids must be unique within a run (rows are matched by id on "
+                         f"resume); repeated: {repeated}. load_items renames repeats")
     samples_path = directory / "samples.jsonl"
     rows = run_items(scorer, item_list, samples_path, resume=resume, batch_size=batch_size,
                      total=len(item_list), progress=progress)

@@ -97,6 +97,8 @@ async def _run_items(reward: Reward | PairwiseJudge, items: Iterable[EvalItem],
                      resume: bool, batch_size: int, total: int | None, progress: bool,
                      max_batches_in_flight: int) -> list[dict[str, Any]]:
     out = ResumableOutput(output, resume=resume)
+    for note in out.notes:  # a torn or corrupted tail was cut off: say so
+        print(f"rewardlab: {note}", file=sys.stderr, flush=True)
     rows = list(out.existing_rows())
     remaining = iter(items)
     done = list(itertools.islice(remaining, len(rows)))

@@ -101,6 +101,8 @@ class RewardService:
         self.ready = False
         self.draining = False
         self._token = settings.token.encode() if settings.token else None
+        self._uses_engine = any(isinstance(r, CpuReward) and r.isolation == "process"
+                                for r in self.rewards.values())
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -111,8 +113,7 @@ class RewardService:
                                    self.settings.retry_after)
             batcher.start()
             self.batchers[alias] = batcher
-        if any(isinstance(r, CpuReward) and r.isolation == "process"
-               for r in self.rewards.values()):
+        if self._uses_engine:
             await self._warm_engine()
         self.ready = True
 
@@ -131,6 +132,14 @@ class RewardService:
         for reward in self.rewards.values():
             with contextlib.suppress(Exception):
                 reward.close()
+
+    def engine_health(self) -> dict[str, Any] | None:
+        """The engine's health when a served reward runs in its workers, else ``None``."""
+        if not self._uses_engine:
+            return None
+        from rewardlab.engine import default_engine
+
+        return default_engine().health()
 
     # -- auth -------------------------------------------------------------------------------
 
@@ -300,7 +309,7 @@ class _Guard:
 
         metrics.in_flight.inc()
         try:
-            error = self._check_auth(scope, path)
+            error = self._check_headers(scope) or self._check_auth(scope, path)
             if error is None:
                 body, error = await self._read_body(scope, receive)
             if error is not None:
@@ -338,6 +347,15 @@ class _Guard:
         except ApiError as exc:
             return _error_response(exc)
 
+    def _check_headers(self, scope: dict[str, Any]) -> ApiError | None:
+        limit = self.service.settings.max_headers
+        count = len(scope.get("headers", ()))
+        if count > limit:
+            return ApiError(431, "too_many_headers",
+                            f"the request has {count} header fields; the limit is {limit}",
+                            field="(headers)")
+        return None
+
     def _check_auth(self, scope: dict[str, Any], path: str) -> ApiError | None:
         if path in PUBLIC_PATHS or path.startswith(ASSETS_PREFIX) \
                 or self.service.settings.token is None:
@@ -367,7 +385,10 @@ class _Guard:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                # Gone before the whole body came (or cut off by the body deadline): nothing
+                # is parsed or scored, and the reply goes nowhere.
+                return b"", ApiError(400, "incomplete_body", "the client disconnected before "
+                                     "sending the whole body", field="(body)")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -445,12 +466,20 @@ def create_app(rewards: Mapping[str, Reward], settings: ServeSettings | None = N
         return {"status": "ok"}
 
     @app.get("/ready", tags=["operations"], summary="Readiness: accepting scoring work",
-             responses={503: {"description": "starting or draining"}})
+             responses={503: {"description": "starting, draining, or no engine worker can "
+                                            "serve (workers restarting)"}})
     async def ready() -> Response:
-        if service.ready and not service.draining:
+        serving = service.ready and not service.draining
+        engine = service.engine_health() if serving else None
+        if serving and (engine is None or engine["healthy"]):
             return _json({"status": "ready", "rewards": sorted(service.rewards)})
-        state = "draining" if service.draining else "starting"
-        return _json({"status": state}, 503, {"Retry-After": "1"})
+        if service.draining:
+            body: dict[str, Any] = {"status": "draining"}
+        elif not service.ready:
+            body = {"status": "starting"}
+        else:  # the engine's workers cannot serve right now (they are being restarted)
+            body = {"status": "unavailable", "reason": engine["reason"] if engine else None}
+        return _json(body, 503, {"Retry-After": "1"})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:

@@ -42,6 +42,8 @@ def run_server(app: Any, settings: ServeSettings, *, log_level: str = "warning",
     """
     import uvicorn
 
+    from rewardlab.serve.limits import ConnectionLimits, bounded_protocol
+
     check_bind(settings)
     service = getattr(app, "service", None)
 
@@ -59,8 +61,13 @@ def run_server(app: Any, settings: ServeSettings, *, log_level: str = "warning",
         app, host=settings.host, port=settings.port, log_level=log_level,
         timeout_graceful_shutdown=settings.drain_timeout or None,
         lifespan="on", access_log=False, server_header=False,
-        # A request body is bounded by the guard; keep uvicorn's own buffer in line with it.
-        h11_max_incomplete_event_size=max(64 * 1024, settings.max_body_bytes),
+        # h11, not httptools: httptools ignores the head-size bound below (a 20 MB header was
+        # accepted). Bodies are bounded by the app's guard; h11 streams them in pieces.
+        http=bounded_protocol(ConnectionLimits(
+            max_connections=settings.max_connections, header_timeout=settings.header_timeout,
+            body_timeout=settings.body_timeout)),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_keep_alive=settings.keepalive_timeout,  # type: ignore[arg-type]
     )
     server = _DrainingServer(config)
     if ready_message:

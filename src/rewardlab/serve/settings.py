@@ -69,6 +69,14 @@ class ServeSettings(pydantic.BaseModel):
             score (OpenRLHF needs a float for every sample; the status is in ``extra_logs``).
         strip_tokens: Special tokens stripped from the end of an OpenRLHF ``query``.
         per_reward: Overrides of the batching limits by reward alias.
+        max_header_bytes: Largest request head (request line and headers); beyond it the
+            server answers 400 and closes the connection.
+        max_headers: Most header fields in one request (431 beyond).
+        header_timeout: Seconds a connection may take to send a complete request head after
+            opening or after its previous response (then it is closed: slow or idle clients).
+        body_timeout: Seconds a request body may take to arrive after its head (then closed).
+        keepalive_timeout: Seconds an idle keep-alive connection stays open.
+        max_connections: Open connections served at once; one more is closed at once.
     """
 
     model_config = pydantic.ConfigDict(extra="forbid")
@@ -89,6 +97,12 @@ class ServeSettings(pydantic.BaseModel):
     failure_reward: float = 0.0
     strip_tokens: tuple[str, ...] = DEFAULT_STRIP_TOKENS
     per_reward: dict[str, RewardLimits] = pydantic.Field(default_factory=dict)
+    max_header_bytes: int = pydantic.Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_headers: int = pydantic.Field(default=100, ge=8, le=10_000)
+    header_timeout: float = pydantic.Field(default=10.0, gt=0, le=3600)
+    body_timeout: float = pydantic.Field(default=30.0, gt=0, le=3600)
+    keepalive_timeout: float = pydantic.Field(default=5.0, gt=0, le=3600)
+    max_connections: int = pydantic.Field(default=1024, ge=1, le=1_000_000)
 
     @pydantic.field_validator("token")
     @classmethod
