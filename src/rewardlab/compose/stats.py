@@ -50,3 +50,18 @@ def interpolate(low: float, high: float, fraction: float) -> float:
         return low
     value = low + (high - low) * fraction
     return value if math.isfinite(value) else low * (1.0 - fraction) + high * fraction
+
+
+def standardize(values: Sequence[float], eps: float, ddof: int = 1) -> list[float]:
+    """``(v - mean) / (std + eps)`` for every value, finite for any finite inputs.
+
+    The ratio does not depend on the unit, so values near the float maximum (whose spread
+    itself would overflow) are first scaled by an exact power of two, and ``eps`` with them.
+    """
+    factor = 1.0
+    if max(abs(v) for v in values) > 2.0 ** 1000:
+        factor = 2.0 ** -24
+        values = [v * factor for v in values]
+    centre = mean(values)
+    spread = std(values, centre, ddof)
+    return [(v - centre) / (spread + eps * factor) for v in values]

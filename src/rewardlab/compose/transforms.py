@@ -179,12 +179,10 @@ class ZScore(Transform):
         result = list(outcomes)
         for members in _partition(samples, outcomes, self.by).values():
             values = [outcomes[i].score for i in members]
-            mean = stats.mean(values)
-            std = stats.std(values, mean, ddof=0)
-            for i in members:
-                o = outcomes[i]
-                result[i] = safely(o, self.describe(), lambda o=o, m=mean, s=std:
-                                   0.0 if s == 0 else (o.score - m) / (s + self.eps))
+            flat = max(values) == min(values)
+            z = [0.0] * len(values) if flat else stats.standardize(values, self.eps, ddof=0)
+            for i, value in zip(members, z, strict=True):
+                result[i] = reshaped(outcomes[i], value, self.describe())
         return result
 
 
