@@ -527,9 +527,9 @@ class ScoreModel(ModelGrader):
         self.low, self.high = float(low), float(high)
 
     def schema(self) -> dict[str, Any]:
+        # no bounds in the schema: OpenAI asks for a bare number and truncates it to the range
         return {"type": "object", "required": ["result"],
-                "properties": {"result": {"type": "number", "minimum": self.low,
-                                          "maximum": self.high}}}
+                "properties": {"result": {"type": "number"}}}
 
     def verdict(self, data: Mapping[str, Any]) -> Outcome:
         value = data.get("result")
