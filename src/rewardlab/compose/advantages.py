@@ -34,9 +34,12 @@ and gdpo; TRL has grpo with ``scale`` group/batch/none, dr_grpo (``scale_rewards
 gdpo (``multi_objective_aggregation="normalize_then_sum"``); OpenRLHF has grpo (``group_norm``),
 dr_grpo and rloo. Asking a convention for a method its trainer lacks is a ``ValueError``.
 
-Extreme scores never raise: a sample whose advantage is not finite (float64 overflow, a float32
-reward beyond 3.4e38, or NaN where the trainer's arithmetic gives NaN) gets ``None`` and a reason
-in :attr:`Advantages.failures`; the other groups are unaffected.
+Extreme scores never raise: a sample whose advantage is not finite (float64 overflow, float32
+overflow inside the trainer's arithmetic, or NaN where the trainer's arithmetic gives NaN) gets
+``None`` and a reason in :attr:`Advantages.failures`; the other groups are unaffected. Under a
+trainer convention a score beyond float32's range (|r| > 3.4e38) counts as a failed sample: the
+trainers cannot hold it (verl raises when it writes it into its reward tensor; TRL and OpenRLHF
+turn it into inf, which makes its whole group NaN).
 """
 
 from __future__ import annotations
@@ -211,6 +214,8 @@ def group_advantages(
         method = "dr_grpo"
     eps = EPSILON[convention] if eps is None else float(eps)
     values = [_score(s) for s in scores]
+    if convention != "rewardlab":
+        values = [v if v is None or tc.fits_float32(v) else None for v in values]
     result = Advantages(values=[None] * len(values),
                         excluded=sum(v is None for v in values))
     if convention == "rewardlab":
@@ -340,6 +345,9 @@ def gdpo_advantages(
         if len(scores) != n:
             raise ValueError(f"component {name!r} has {len(scores)} scores for {n} samples")
         cleaned[name] = [_score(s) for s in scores]
+        if convention != "rewardlab":
+            cleaned[name] = [v if v is None or tc.fits_float32(v) else None
+                             for v in cleaned[name]]
     eps = EPSILON[convention] if eps is None else float(eps)
     if convention == "trl":
         return _gdpo_trl(cleaned, groups, weights, eps)

@@ -33,6 +33,7 @@ from rewardlab.compose.children import (
     score_children,
 )
 from rewardlab.compose.combinators import Children, Weights
+from rewardlab.compose.trainer_conventions import fits_float32
 from rewardlab.compose.transforms import sigmoid
 from rewardlab.registry import register
 from rewardlab.reward import Reward
@@ -116,6 +117,10 @@ class GroupAdvantage(Reward):
             if total is not None and not math.isfinite(total):
                 failures[i], total = Outcome.fail(Status.ERROR, "the weighted sum of the "
                                                   "rewards overflowed"), None
+            elif total is not None and self.convention != "rewardlab" and \
+                    not fits_float32(total):
+                failures[i], total = Outcome.fail(
+                    Status.ERROR, f"reward {total} does not fit the trainer's float32"), None
             summed.append(total)
         adv = await self._advantages(samples, per_child, summed, groups)
         self.last_counts = adv.counts()

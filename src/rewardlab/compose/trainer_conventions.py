@@ -19,10 +19,21 @@ Sources read (newest PyPI releases, checked by ``tests/compose/test_trainer_pari
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 Groups = list[list[int]]
+
+
+def fits_float32(value: float) -> bool:
+    """Whether ``value`` survives conversion to float32 without becoming infinite (verl raises
+    on such a reward, TRL and OpenRLHF turn it into inf and lose its whole group)."""
+    try:
+        struct.pack("<f", value)  # the standard format checks the range; native "f" does not
+    except OverflowError:
+        return False
+    return True
 
 
 def _torch() -> Any:
