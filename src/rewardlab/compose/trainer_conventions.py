@@ -199,21 +199,22 @@ def openrlhf_group(values: Sequence[float], members: Groups, method: str,
                    eps: float) -> list[float]:
     """OpenRLHF's ``group_norm`` (``grpo``), ``dr_grpo`` or ``rloo`` over each group.
 
-    OpenRLHF reshapes the rewards to ``(-1, n_samples_per_prompt)``; a group of one gives NaN
-    for ``group_norm`` (the std of one value) and ``rloo`` (0 / 0) and 0 for ``dr_grpo``.
+    OpenRLHF reshapes the rewards to ``(-1, n_samples_per_prompt)``; groups of equal size are
+    laid out the same way (the reduction layout decides the float32 rounding of the mean, which
+    ``group_norm``'s eps of 1e-9 magnifies in a constant group). A group of one gives NaN for
+    ``group_norm`` (the std of one value) and ``rloo`` (0 / 0) and 0 for ``dr_grpo``.
     """
     torch = _torch()
     rewards = _f32(values)
     out = rewards.clone()
-    for m in members:
-        idx = torch.tensor(m)
-        r = rewards[idx].unsqueeze(0)
-        n = len(m)
+    blocks = [members] if len({len(m) for m in members}) == 1 else [[m] for m in members]
+    for block in blocks:
+        idx = torch.tensor(block)
+        r = rewards[idx]
+        n = r.shape[-1]
         if method == "grpo":
-            if n == 1:
-                adv = torch.full_like(r, float("nan"))
-            else:
-                adv = (r - r.mean(-1, keepdim=True)) / (r.std(-1, keepdim=True) + eps)
+            adv = (r - r.mean(-1, keepdim=True)) / (r.std(-1, keepdim=True) + eps) if n > 1 \
+                else torch.full_like(r, float("nan"))
         elif method == "dr_grpo":
             adv = r - r.mean(-1, keepdim=True)
         elif method == "rloo":
@@ -221,5 +222,5 @@ def openrlhf_group(values: Sequence[float], members: Groups, method: str,
                 torch.full_like(r, float("nan"))
         else:
             raise ValueError(f"OpenRLHF has no advantage estimator {method!r}")
-        out[idx] = adv.squeeze(0)
+        out[idx.flatten()] = adv.flatten()
     return [float(v) for v in out]
