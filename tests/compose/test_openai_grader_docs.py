@@ -55,7 +55,8 @@ def test_guide_tool_call_grader():
     grader = grader_from_openai(TOOL_CALL_GRADER)
     args = '{"smiles": "CCO"}'
     batch = [
-        Sample(response="", metadata={"smiles": "CCO", "tool_calls": [_call("get_acceptors", args)]}),
+        Sample(response="", metadata={"smiles": "CCO",
+                                      "tool_calls": [_call("get_acceptors", args)]}),
         Sample(response="", metadata={"smiles": "CCO",
                                       "tool_calls": [_call("get_acceptors", '{"smiles": "C"}')]}),
         Sample(response="", metadata={"smiles": "CCO", "tool_calls": [_call("other", args)]}),

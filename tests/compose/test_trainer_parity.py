@@ -25,8 +25,8 @@ from unittest.mock import MagicMock
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from reference_code import code_between, function_source, wheel_file
 
+from reference_code import code_between, function_source, wheel_file
 from rewardlab.compose.advantages import gdpo_advantages, group_advantages
 from rewardlab.compose.trainer_conventions import fits_float32
 
@@ -87,7 +87,11 @@ def same(ours, theirs):
 
 @pytest.fixture(scope="module")
 def verl():
-    return pytest.importorskip("verl.trainer.ppo.core_algos")
+    if importlib.util.find_spec("verl") is None:
+        pytest.skip("verl is not installed (scripts/test.sh installs it --no-deps)")
+    import verl.trainer.ppo.core_algos as core_algos  # installed but broken: fail, never skip
+
+    return core_algos
 
 
 def _verl_inputs(scores, lengths=None):
@@ -196,7 +200,8 @@ def trl_advantages():
 
 def _per_func(*columns):
     columns = [trainer_input(c) for c in columns]
-    return torch.tensor([[math.nan if v is None else v for v in row] for row in zip(*columns)],
+    rows = zip(*columns, strict=True)
+    return torch.tensor([[math.nan if v is None else v for v in row] for row in rows],
                         dtype=torch.float32)
 
 

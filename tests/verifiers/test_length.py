@@ -7,8 +7,8 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference_code import module_from_source, wheel_file
 
+from reference_code import module_from_source, wheel_file
 from rewardlab import Sample, SpecError, Status, build_reward
 
 

@@ -4,8 +4,10 @@ Each transform wraps one ``reward``; failed outcomes pass through unchanged (a t
 invents a score for a failure). Transforms nest to any depth: each keeps its child's details and
 records the score it received as ``details["raw_score"]`` (the innermost raw score stays at
 ``details["raw_scores"][0]``, one entry per level). A reshaped score that overflows, or a math
-error on one sample, fails only that sample (``error``); the rest of the batch is unaffected. PAR, LSC and delta centre the score on a *reference reward*
-``r_ref``, taken from one of three places (``reference``):
+error on one sample, fails only that sample (``error``); the rest of the batch is unaffected.
+
+PAR, LSC and delta centre the score on a *reference reward* ``r_ref``, taken from one of four
+places (``reference``):
 
 * ``response``: the same reward's score of a reference response (text, or a list of texts
   averaged over, at ``metadata[reference_key]``), scored in the same batch;
@@ -19,10 +21,10 @@ error on one sample, fails only that sample (``error``); the rest of the batch i
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections import defaultdict
-import functools
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal
 
@@ -69,7 +71,7 @@ def reshaped(outcome: Outcome, value: float, where: str, **extra: Any) -> Outcom
     scores from the innermost level outwards, so transforms of transforms never collide on a
     detail key. A non-finite ``value`` (overflow) fails this one sample with ``error``.
     """
-    chain = list(outcome.details.get("raw_scores", ())) + [outcome.score]
+    chain = [*outcome.details.get("raw_scores", ()), outcome.score]
     details = {**outcome.details, **extra, "raw_score": outcome.score, "raw_scores": chain}
     if not isinstance(value, int | float) or not math.isfinite(value):
         return Outcome.fail(Status.ERROR, f"{where}: the reshaped score is not finite ({value}) "
@@ -279,8 +281,8 @@ class Centred(Transform):
             elif isinstance(ref, Outcome):
                 result.append(ref)
             else:
-                result.append(safely(o, self.describe(), functools.partial(self._value, o.score, ref),
-                                     reference_scores=ref))
+                value = functools.partial(self._value, o.score, ref)
+                result.append(safely(o, self.describe(), value, reference_scores=ref))
         return result
 
     def _value(self, score: float, refs: list[float]) -> float:

@@ -103,8 +103,9 @@ class TokenF1(_TextReward):
     ``squad: true`` is SQuAD v1.1 exactly (the official evaluate-v1.1.py ``normalize_answer``
     and ``f1_score``, max over the references; see :func:`squad_f1`). The default mode differs
     from it on purpose, for non-English and typographic text: Unicode NFKC first ("ﬁne" equals
-    "fine", and "…" becomes "..." and is dropped with the punctuation), ``casefold`` rather than ``lower`` ("Straße" equals "STRASSE"), and 1.0 (not 0.0)
-    when both sides normalize to nothing. See :func:`token_f1_score`.
+    "fine", and "…" becomes "..." and is dropped with the punctuation), ``casefold`` rather
+    than ``lower`` ("Straße" equals "STRASSE"), and 1.0 (not 0.0) when both sides normalize to
+    nothing. See :func:`token_f1_score`.
 
     Args:
         ignore_case: Fold case before tokenizing (default mode).
