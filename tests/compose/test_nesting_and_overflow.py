@@ -136,3 +136,64 @@ def test_lsc_with_the_papers_reference_distribution():
     assert out[0].score == pytest.approx(math.log(1 / (1 + math.exp(0.5))))
     assert out[0].details["reference_scores"] == [1.5]
     assert out[1].status is Status.BAD_REFERENCE
+
+
+# -- group advantages with extreme scores ---------------------------------------------------
+
+extreme = st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                    st.sampled_from([0.0, 1.9e154, -1.9e154, 1.7e308, -1.7e308, 3.5e38, 5e-324]))
+CONVENTION_METHODS = [(c, m) for c, methods in {
+    "rewardlab": ("grpo", "dr_grpo", "rloo", "opo"), "verl": ("grpo", "dr_grpo", "rloo", "opo"),
+    "trl": ("grpo", "dr_grpo"), "openrlhf": ("grpo", "dr_grpo", "rloo")}.items()
+    for m in methods]
+
+
+@pytest.mark.parametrize(("convention", "method"), CONVENTION_METHODS)
+def test_the_issue_overflow_example_gives_a_typed_result(convention, method):
+    from rewardlab.compose.advantages import group_advantages
+
+    adv = group_advantages([0.0, 1.9e154], [0, 0], method=method, convention=convention,
+                           lengths=[1, 2])
+    for i, value in enumerate(adv.values):
+        assert (value is not None and math.isfinite(value)) or i in adv.failures or \
+            adv.excluded  # never OverflowError, never a non-finite number
+    if convention == "rewardlab" and method == "grpo":
+        assert adv.values == pytest.approx([-math.sqrt(0.5), math.sqrt(0.5)])
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(extreme, min_size=1, max_size=8),
+       groups=st.lists(st.integers(0, 2), min_size=8, max_size=8),
+       pair=st.sampled_from(CONVENTION_METHODS))
+def test_group_advantages_never_raise_on_extreme_scores(values, groups, pair):
+    from rewardlab.compose.advantages import group_advantages
+
+    convention, method = pair
+    groups = groups[:len(values)]
+    adv = group_advantages(values, groups, method=method, convention=convention,
+                           lengths=[1 + i for i in range(len(values))])
+    for i, value in enumerate(adv.values):
+        assert value is None or math.isfinite(value)
+        assert value is not None or i in adv.failures or \
+            (convention != "rewardlab" or values[i] is None)
+    # a group without extreme members is not disturbed by another group's overflow
+    calm = [i for i, g in enumerate(groups) if all(abs(values[j]) < 1e6 for j, h in
+                                                   enumerate(groups) if h == g)]
+    alone = group_advantages([values[i] for i in calm], [groups[i] for i in calm],
+                             method=method, convention=convention,
+                             lengths=[1 + i for i in calm]) if calm else None
+    if alone is not None:
+        assert [adv.values[i] for i in calm] == alone.values
+
+
+def test_one_overflowing_reward_fails_only_its_sample_in_group_advantage():
+    reward = build_reward({"name": "group_advantage", "method": "grpo",
+                           "rewards": {"a": MetadataScore("a"), "b": MetadataScore("b")}})
+    batch = [Sample(response="r", group=0, metadata={"a": a, "b": b})
+             for a, b in [(1.7e308, 1.7e308), (1.0, 0.0), (0.0, 0.0), (2.0, 1.0)]]
+    out = reward.score(batch)
+    assert out[0].status is Status.ERROR and "overflow" in out[0].reason
+    assert all(o.is_ok for o in out[1:])
+    from rewardlab.compose.advantages import group_advantages
+
+    assert [o.score for o in out[1:]] == group_advantages([1.0, 0.0, 3.0], [0, 0, 0]).values
