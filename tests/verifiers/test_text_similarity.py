@@ -171,3 +171,41 @@ def test_squad_mode_differs_from_the_default_where_documented(prediction, truth,
         Sample(response=prediction, reference=truth)).score == squad
     assert build_reward("token_f1").score_one(
         Sample(response=prediction, reference=truth)).score == default
+
+
+# -- parity with sacrebleu and rouge-score (the references' own code) ------------------------
+
+TEXT_PIECES = ["the", "cat", "sat", "on", "mat", "Mat", "cats", ".", ",", "!", "a", "dog",
+               "über", "naïve", "42", "-", "'s", "running", "ran", ""]
+texts = st.lists(st.sampled_from(TEXT_PIECES), max_size=12).map(" ".join)
+
+
+@settings(max_examples=50, deadline=None)
+@given(prediction=texts, refs=st.lists(texts, min_size=1, max_size=3),
+       tokenize=st.sampled_from(["13a", "intl", "char"]), lowercase=st.booleans(),
+       smooth=st.sampled_from(["exp", "floor", "add-k", "none"]))
+def test_bleu_and_chrf_equal_sacrebleu(prediction, refs, tokenize, lowercase, smooth):
+    sacrebleu = pytest.importorskip("sacrebleu")
+    bleu = build_reward({"name": "bleu", "tokenize": tokenize, "lowercase": lowercase,
+                         "smooth_method": smooth}).score_one(
+        Sample(response=prediction, reference=refs))
+    expected = sacrebleu.sentence_bleu(prediction, refs, tokenize=tokenize, lowercase=lowercase,
+                                       smooth_method=smooth).score / 100
+    assert bleu.score == expected
+    chrf = build_reward({"name": "chrf", "word_order": 2}).score_one(
+        Sample(response=prediction, reference=refs))
+    assert chrf.score == sacrebleu.sentence_chrf(prediction, refs, word_order=2).score / 100
+
+
+@settings(max_examples=50, deadline=None)
+@given(prediction=texts, refs=st.lists(texts, min_size=1, max_size=3),
+       rouge_type=st.sampled_from(["rouge1", "rouge2", "rouge4", "rougeL", "rougeLsum"]),
+       measure=st.sampled_from(["fmeasure", "precision", "recall"]), stem=st.booleans())
+def test_rouge_equals_rouge_score(prediction, refs, rouge_type, measure, stem):
+    rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+    scorer = rouge_scorer.RougeScorer([rouge_type], use_stemmer=stem)
+    expected = max(getattr(scorer.score(r, prediction)[rouge_type], measure) for r in refs)
+    out = build_reward({"name": "rouge", "rouge_type": rouge_type, "measure": measure,
+                        "use_stemmer": stem}).score_one(Sample(response=prediction,
+                                                               reference=refs))
+    assert out.score == expected
