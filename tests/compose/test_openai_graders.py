@@ -145,7 +145,9 @@ def test_model_grader_verdicts():
     backend = ScriptedBackend('{"result": 4}', '{"result": 9}', "no idea")
     out = grader_from_openai(score, backend=backend).score([row("x", q="2+2")] * 3)
     assert out[0].score == 4.0
-    assert [o.status for o in out[1:]] == [Status.UNPARSEABLE, Status.UNPARSEABLE]
+    # the guide: "The output of the grader will be truncated to the given range"
+    assert out[1].score == 5.0 and out[1].details["clipped_from"] == 9.0
+    assert out[2].status is Status.UNPARSEABLE
     assert "Q: 2+2 A: x" in backend.seen[0][-1]["content"]
     label = {**score, "type": "label_model", "labels": ["yes", "no"], "passing_labels": ["yes"]}
     out = grader_from_openai(label, backend=ScriptedBackend('{"result": "no"}')).score_one(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from reference_code import module_from_source, wheel_file
 from rewardlab import Sample, SpecError, Status, build_reward
 
 
@@ -129,3 +132,46 @@ def test_repetition_penalty_scale_and_validation():
         build_reward({"name": "repetition_penalty", "max_penalty": 1})
     with pytest.raises(SpecError, match="ngram_size"):
         build_reward({"name": "repetition_penalty", "ngram_size": 0})
+
+
+# -- parity with TRL's own reward functions (the newest release's code, run as is) ----------
+
+
+def _trl_rewards():
+    return module_from_source("trl_other_rewards", wheel_file(
+        "trl", "1.16.0", "trl/rewards/other_rewards.py"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.lists(st.integers(0, 4), max_size=30), min_size=1, max_size=6),
+       n=st.integers(1, 5), penalty=st.sampled_from([-1.0, -0.5, 0.0, -3.25]))
+def test_repetition_penalty_tokens_equals_trl(ids, n, penalty):
+    trl = _trl_rewards().get_repetition_penalty_reward(ngram_size=n, max_penalty=penalty)
+    reward = build_reward({"name": "repetition_penalty", "ngram_size": n, "max_penalty": penalty,
+                           "unit": "tokens"})
+    out = reward.score([Sample(response="x", metadata={"completion_ids": i}) for i in ids])
+    assert [o.score for o in out] == trl(completion_ids=ids)
+
+
+def test_repetition_penalty_words_is_open_r1s_form_and_tokens_need_ids():
+    text = "The cat the cat THE CAT"
+    words = build_reward({"name": "repetition_penalty", "ngram_size": 2}).score_one(
+        Sample(response=text)).score
+    assert words == pytest.approx(-(1 - 2 / 5))  # lower-cased words: (the cat), (cat the)
+    tokens = build_reward({"name": "repetition_penalty", "ngram_size": 2, "unit": "tokens"})
+    assert tokens.score_one(Sample(response=text)).status is Status.ERROR
+    bad = tokens.score_one(Sample(response=text, metadata={"completion_ids": ["a"]}))
+    assert bad.status is Status.ERROR and "token ids" in bad.reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(lengths=st.lists(st.integers(0, 60), min_size=1, max_size=8),
+       max_length=st.integers(1, 40), data=st.data())
+def test_soft_overlong_equals_trl_including_cache_length_zero(lengths, max_length, data):
+    cache = data.draw(st.integers(0, max_length))
+    trl = _trl_rewards().get_soft_overlong_punishment(max_completion_len=max_length,
+                                                      soft_punish_cache=cache)
+    reward = build_reward({"name": "soft_overlong", "max_length": max_length,
+                           "cache_length": cache})
+    out = reward.score([Sample(response="x", metadata={"num_tokens": n}) for n in lengths])
+    assert [o.score for o in out] == trl(completion_ids=[[7] * n for n in lengths])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewardlab import Sample, SpecError, Status, build_reward
 from rewardlab.verifiers.text_similarity import token_f1_score
@@ -112,3 +114,98 @@ def test_missing_extras_are_clear_spec_errors(monkeypatch):
     for name in ("bleu", "chrf", "rouge"):
         with pytest.raises(SpecError, match=r"pip install 'rewardlab\[text\]'"):
             build_reward(name)
+
+
+# -- SQuAD v1.1 mode ------------------------------------------------------------------------
+# Oracle: the official evaluate-v1.1.py (rajpurkar.github.io/SQuAD-explorer, also at
+# github.com/allenai/bi-att-flow/blob/master/squad/evaluate-v1.1.py), re-stated from reading it:
+# lower(), drop string.punctuation, \b(a|an|the)\b -> " ", split/join; F1 is 0 when no token
+# is shared (so 0 for empty vs empty); the best over the ground truths.
+
+
+def _official_normalize(s):
+    import re
+    import string
+
+    s = s.lower()
+    s = "".join(ch for ch in s if ch not in set(string.punctuation))
+    s = re.sub(r"\b(a|an|the)\b", " ", s)
+    return " ".join(s.split())
+
+
+def _official_f1(prediction, truth):
+    from collections import Counter
+
+    p, g = _official_normalize(prediction).split(), _official_normalize(truth).split()
+    same = sum((Counter(p) & Counter(g)).values())
+    if same == 0:
+        return 0
+    precision, recall = 1.0 * same / len(p), 1.0 * same / len(g)
+    return (2 * precision * recall) / (precision + recall)
+
+
+SQUAD_PIECES = ["the", "a", "an", "The", "AN", "Paris", "paris", "ﬁne", "fine", "Straße",
+                "STRASSE", "…", "«", "»", "!", ".", ",", "'s", "-", "théâtre", "ÉCOLE", " ",
+                "\t", "the-end", "an.", "", "42", "İ"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(prediction=st.lists(st.sampled_from(SQUAD_PIECES), max_size=8).map(" ".join),
+       truths=st.lists(st.lists(st.sampled_from(SQUAD_PIECES), max_size=8).map(" ".join),
+                       min_size=1, max_size=3))
+def test_squad_mode_equals_the_official_script(prediction, truths):
+    expected = max(_official_f1(prediction, t) for t in truths)
+    out = build_reward({"name": "token_f1", "squad": True}).score_one(
+        Sample(response=prediction, reference=truths))
+    assert out.score == expected
+
+
+@pytest.mark.parametrize(("prediction", "truth", "squad", "default"), [
+    ("the", "a", 0.0, 1.0),              # both normalize to nothing
+    ("ﬁne", "fine", 0.0, 1.0),           # NFKC only in the default mode
+    ("Straße", "STRASSE", 0.0, 1.0),     # casefold only in the default mode
+    ("wait…", "wait", 0.0, 1.0),         # SQuAD keeps "…"; NFKC makes it "..." (dropped)
+])
+def test_squad_mode_differs_from_the_default_where_documented(prediction, truth, squad, default):
+    assert build_reward({"name": "token_f1", "squad": True}).score_one(
+        Sample(response=prediction, reference=truth)).score == squad
+    assert build_reward("token_f1").score_one(
+        Sample(response=prediction, reference=truth)).score == default
+
+
+# -- parity with sacrebleu and rouge-score (the references' own code) ------------------------
+
+TEXT_PIECES = ["the", "cat", "sat", "on", "mat", "Mat", "cats", ".", ",", "!", "a", "dog",
+               "über", "naïve", "42", "-", "'s", "running", "ran", ""]
+texts = st.lists(st.sampled_from(TEXT_PIECES), max_size=12).map(" ".join)
+
+
+@settings(max_examples=50, deadline=None)
+@given(prediction=texts, refs=st.lists(texts, min_size=1, max_size=3),
+       tokenize=st.sampled_from(["13a", "intl", "char"]), lowercase=st.booleans(),
+       smooth=st.sampled_from(["exp", "floor", "add-k", "none"]))
+def test_bleu_and_chrf_equal_sacrebleu(prediction, refs, tokenize, lowercase, smooth):
+    sacrebleu = pytest.importorskip("sacrebleu")
+    bleu = build_reward({"name": "bleu", "tokenize": tokenize, "lowercase": lowercase,
+                         "smooth_method": smooth}).score_one(
+        Sample(response=prediction, reference=refs))
+    expected = sacrebleu.sentence_bleu(prediction, refs, tokenize=tokenize, lowercase=lowercase,
+                                       smooth_method=smooth).score / 100
+    assert bleu.score == expected
+    chrf = build_reward({"name": "chrf", "word_order": 2}).score_one(
+        Sample(response=prediction, reference=refs))
+    assert chrf.score == sacrebleu.sentence_chrf(prediction, refs, word_order=2).score / 100
+
+
+@settings(max_examples=50, deadline=None)
+@given(prediction=texts, refs=st.lists(texts, min_size=1, max_size=3),
+       rouge_type=st.sampled_from(["rouge1", "rouge2", "rouge4", "rougeL", "rougeLsum"]),
+       measure=st.sampled_from(["fmeasure", "precision", "recall"]), stem=st.booleans())
+def test_rouge_equals_rouge_score(prediction, refs, rouge_type, measure, stem):
+    rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+    scorer = rouge_scorer.RougeScorer([rouge_type], use_stemmer=stem)
+    expected = max(getattr(scorer.score(r, prediction)[rouge_type], measure) for r in refs)
+    out = build_reward({"name": "rouge", "rouge_type": rouge_type, "measure": measure,
+                        "use_stemmer": stem}).score_one(Sample(response=prediction,
+                                                               reference=refs))
+    assert out.score == expected

@@ -4,7 +4,9 @@
   minimum, gated, hierarchy, HERO, ensembles).
 * :mod:`rewardlab.compose.transforms`: rewards that reshape one reward's score (PAR, LSC, clip,
   delta, z-score, rank, affine).
-* :mod:`rewardlab.compose.advantages`: group advantages (GRPO per trainer convention, Dr.GRPO,
-  RLOO, GDPO, OPO, pairwise win-rate, tournaments).
+* :mod:`rewardlab.compose.advantages`: group advantages (GRPO, Dr.GRPO, RLOO, GDPO, OPO,
+  pairwise win-rate, tournaments), exact in float64 or as verl, TRL or OpenRLHF compute them
+  (:mod:`rewardlab.compose.trainer_conventions`).
+* :mod:`rewardlab.compose.stats`: mean and std that never overflow on finite scores.
 * :mod:`rewardlab.compose.openai_graders`: import of OpenAI grader JSON.
 """

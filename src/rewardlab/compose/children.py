@@ -84,14 +84,24 @@ async def score_children(
 def component_details(parts: Mapping[str, Outcome]) -> dict[str, object]:
     """``details`` entries describing each child's outcome of one sample.
 
-    ``components`` maps names to scores (``None`` for failures); ``failed`` maps failed names to
-    their status, present only when something failed.
+    ``components`` maps names to scores (``None`` for failures); ``component_outcomes`` maps
+    names to each child's whole outcome (``score``, ``status``, ``reason``, ``details``), so a
+    failed gate and a wrong answer stay distinguishable after combining; ``failed`` maps failed
+    names to their status, present only when something failed.
     """
-    details: dict[str, object] = {"components": {k: o.score for k, o in parts.items()}}
+    details: dict[str, object] = {
+        "components": {k: o.score for k, o in parts.items()},
+        "component_outcomes": {k: o.to_dict() for k, o in parts.items()},
+    }
     failed = {k: o.status.value for k, o in parts.items() if not o.is_ok}
     if failed:
         details["failed"] = failed
     return details
+
+
+def combined_reason(parts: Mapping[str, Outcome]) -> str:
+    """The children's non-empty reasons, each prefixed by its component name."""
+    return "; ".join(f"{k}: {o.reason}" for k, o in parts.items() if o.reason)[:500]
 
 
 def apply_failure_policy(

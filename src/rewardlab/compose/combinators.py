@@ -17,6 +17,7 @@ from typing import Any, Literal
 from rewardlab.compose.children import (
     OnFailure,
     apply_failure_policy,
+    combined_reason,
     component_details,
     name_children,
     resolve_weights,
@@ -63,7 +64,8 @@ class Combinator(Reward):
                 continue
             try:  # one sample's math error (0 ** -1, ...) must not fail the whole batch
                 value, extra = self.combine(scores)
-                outcomes.append(Outcome.ok(value, **component_details(parts), **extra))
+                outcomes.append(Outcome.ok(value, combined_reason(parts),
+                                           **component_details(parts), **extra))
             except (ArithmeticError, ValueError, TypeError) as exc:
                 outcomes.append(Outcome.fail(Status.ERROR, f"{self.describe()}: {exc}"[:500],
                                              **component_details(parts)))
@@ -246,27 +248,33 @@ class Gated(Reward):
         for i, gate in enumerate(gates):
             if not gate.is_ok:
                 outcomes.append(Outcome.fail(gate.status, f"gate failed: {gate.reason}"[:500],
-                                             components={"gate": None, "reward": None},
-                                             failed={"gate": gate.status.value}))
+                                             **_gate_only(gate), gate_passed=None))
                 continue
             base = gate.score if self.add_gate else 0.0
             if i not in soft:
+                why = f"gate not passed: {gate.reason}" if gate.reason else "gate not passed"
                 outcomes.append(Outcome.ok(
-                    base + self.fail_score, "gate not passed",
-                    components={"gate": gate.score, "reward": None}, gate_passed=False))
+                    base + self.fail_score, why[:500], **_gate_only(gate), gate_passed=False))
                 continue
             parts = {"gate": gate, "reward": soft[i]}
             scores, failure = apply_failure_policy(parts, self.on_failure)
             if failure is not None:
                 outcomes.append(failure)
                 continue
-            outcomes.append(Outcome.ok(base + scores.get("reward", 0.0),
+            outcomes.append(Outcome.ok(base + scores.get("reward", 0.0), combined_reason(parts),
                                        **component_details(parts), gate_passed=True))
         return outcomes
 
     def close(self) -> None:
         self.gate.close()
         self.soft.close()
+
+
+def _gate_only(gate: Outcome) -> dict[str, Any]:
+    """Component details of a sample whose soft reward was never run (``reward``: None)."""
+    details = component_details({"gate": gate})
+    details["components"] = {**details["components"], "reward": None}  # type: ignore[dict-item]
+    return details
 
 
 @register("hierarchy")
@@ -343,6 +351,6 @@ class Hierarchy(Reward):
                 continue
             if self.normalize:
                 value /= levels
-            outcomes.append(Outcome.ok(value, **component_details(parts),
+            outcomes.append(Outcome.ok(value, combined_reason(parts), **component_details(parts),
                                        constraints_satisfied=satisfied))
         return outcomes

@@ -1,7 +1,10 @@
 """Safe arithmetic formulas over named values (OpenAI ``multi`` graders' ``calculate_output``).
 
 The formula is parsed with :mod:`ast` and evaluated by walking a whitelist of node types:
-numbers, names, ``+ - * / **`` (unary ``+ -`` too), and calls to a few math functions. Nothing
+numbers, names, ``+ - * /``, power as ``^`` (OpenAI's spelling, with the usual mathematical
+precedence: ``-a ^ 2`` is ``-(a ^ 2)``, ``2 * a ^ 2`` is ``2 * (a ^ 2)``) or ``**``, unary
+``+ -``, and calls to OpenAI's functions ``min max abs floor ceil exp sqrt log`` (plus
+``round``, a rewardlab extension). Nothing
 is ever passed to ``eval``; attribute access, subscripts, comprehensions, lambdas and every
 other construct are rejected at parse time.
 """
@@ -46,7 +49,9 @@ class Formula:
         if len(text) > MAX_FORMULA_CHARS:
             raise FormulaError(f"the formula is longer than {MAX_FORMULA_CHARS} characters")
         try:
-            tree = ast.parse(text.strip(), mode="eval")
+            # OpenAI writes power as ^; Python's ^ is XOR with a lower precedence than + and *,
+            # so it is rewritten to ** (same precedence as in mathematics) before parsing
+            tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
         except SyntaxError as exc:
             raise FormulaError(f"invalid formula {text!r}: {exc.msg}") from None
         self.text, self.allowed = text, set(names)

@@ -14,6 +14,7 @@ rewards and translate the method into the trainer's own settings (see
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from rewardlab.compose.advantages import (
@@ -25,8 +26,14 @@ from rewardlab.compose.advantages import (
     pairwise_win_rates,
     tournament_scores,
 )
-from rewardlab.compose.children import name_children, resolve_weights, score_children
+from rewardlab.compose.children import (
+    component_details,
+    name_children,
+    resolve_weights,
+    score_children,
+)
 from rewardlab.compose.combinators import Children, Weights
+from rewardlab.compose.trainer_conventions import fits_float32
 from rewardlab.compose.transforms import sigmoid
 from rewardlab.registry import register
 from rewardlab.reward import Reward
@@ -57,9 +64,15 @@ class GroupAdvantage(Reward):
         weights: Per-reward weights (list or by name).
         method: ``grpo``, ``dr_grpo``, ``rloo``, ``opo``, ``gdpo``, ``pairwise`` or
             ``tournament``.
-        convention: GRPO arithmetic of ``rewardlab``, ``verl``, ``trl`` or ``openrlhf``.
+        convention: Whose arithmetic: ``rewardlab`` (float64, failures excluded), ``verl``,
+            ``trl`` or ``openrlhf`` (each trainer's own computation, see
+            :mod:`rewardlab.compose.advantages`).
         scale: ``group``, ``batch`` or ``none`` (``grpo`` only).
         eps: Override the convention's epsilon.
+        failure_score: What a failed sample scores under ``verl`` and ``openrlhf`` (what the
+            adapters send those trainers).
+        length_key: Metadata key with the response's token count, used by ``opo`` and by verl's
+            ``gdpo`` (per-token whitening); without it the length is the character count.
         comparator: Pairwise reward for ``pairwise``/``tournament``.
         seed: Tournament bracket seed.
     """
@@ -74,11 +87,18 @@ class GroupAdvantage(Reward):
         eps: float | None = None,
         comparator: RewardRef | None = None,
         seed: int = 0,
+        failure_score: float = 0.0,
+        length_key: str = "num_tokens",
     ) -> None:
         self.children = name_children(rewards)
         self.weights = resolve_weights(list(self.children), weights)
         self.method, self.convention, self.scale = method, convention, scale
         self.eps, self.comparator, self.seed = eps, comparator, seed
+        self.failure_score, self.length_key = float(failure_score), length_key
+        from rewardlab.compose.advantages import _check
+
+        _check(method if method in ("grpo", "dr_grpo", "rloo", "opo", "gdpo") else "dr_grpo",
+               convention, scale)
         self.last_counts: dict[str, int] = {}
 
     async def score_batch(self, samples: list[Sample]) -> list[Outcome]:
@@ -89,27 +109,50 @@ class GroupAdvantage(Reward):
         for i in range(len(samples)):
             bad = next((r[i] for r in per_child.values() if not r[i].is_ok), None)
             failures.append(bad)
-            summed.append(None if bad else sum(self.weights[k] * r[i].score
-                                               for k, r in per_child.items()))
+            try:
+                total = None if bad else math.fsum(self.weights[k] * r[i].score
+                                                   for k, r in per_child.items())
+            except OverflowError:
+                total = math.inf
+            if total is not None and not math.isfinite(total):
+                failures[i], total = Outcome.fail(Status.ERROR, "the weighted sum of the "
+                                                  "rewards overflowed"), None
+            elif total is not None and self.convention != "rewardlab" and \
+                    not fits_float32(total):
+                failures[i], total = Outcome.fail(
+                    Status.ERROR, f"reward {total} does not fit the trainer's float32"), None
+            summed.append(total)
         adv = await self._advantages(samples, per_child, summed, groups)
         self.last_counts = adv.counts()
         outcomes = []
         for i, value in enumerate(adv.values):
-            components = {k: r[i].score for k, r in per_child.items()}
+            details = component_details({k: r[i] for k, r in per_child.items()})
             if failures[i] is not None:
                 f = failures[i]
-                outcomes.append(Outcome.fail(f.status, f.reason, components=components))
+                # the trainer still trains on a number for it (verl/openrlhf: failure_score)
+                outcomes.append(Outcome.fail(f.status, f.reason, **details,
+                                             trainer_advantage=value))
             elif value is None:
-                outcomes.append(Outcome.fail(Status.ERROR, "no advantage could be computed",
-                                             components=components))
+                why = adv.failures.get(i, "no advantage could be computed")
+                outcomes.append(Outcome.fail(Status.ERROR, why[:500], **details))
             else:
-                outcomes.append(Outcome.ok(value, components=components, reward=summed[i],
+                outcomes.append(Outcome.ok(value, **details, reward=summed[i],
                                            advantage_counts=self.last_counts))
         return outcomes
 
+    def _lengths(self, samples: list[Sample]) -> list[int]:
+        out = []
+        for s in samples:
+            given = s.metadata.get(self.length_key)
+            ok = isinstance(given, int) and not isinstance(given, bool) and given > 0
+            out.append(given if ok else max(1, len(s.response)))
+        return out
+
     async def _advantages(self, samples, per_child, summed, groups) -> Advantages:
         if self.method == "gdpo":
-            return gdpo_advantages(per_child, groups, self.weights, self.convention, self.eps)
+            return gdpo_advantages(per_child, groups, self.weights, self.convention, self.eps,
+                                   lengths=self._lengths(samples) if self.convention == "verl"
+                                   else None, failure_score=self.failure_score)
         if self.method in ("pairwise", "tournament"):
             compare = self._comparator(samples, summed)
             excluded = [s is None for s in summed]
@@ -120,9 +163,9 @@ class GroupAdvantage(Reward):
             centred = group_advantages(rates.values, groups, "dr_grpo", self.convention)
             centred.extra.update(rates.extra)
             return centred
-        lengths = [max(1, len(s.response)) for s in samples] if self.method == "opo" else None
+        lengths = self._lengths(samples) if self.method == "opo" else None
         return group_advantages(summed, groups, self.method, self.convention,  # type: ignore
-                                self.scale, self.eps, lengths)
+                                self.scale, self.eps, lengths, self.failure_score)
 
     def _comparator(self, samples: list[Sample], summed: list[float | None]):
         if self.comparator is None:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from rewardlab.compose.children import OnFailure, score_children
+from rewardlab.compose.children import (
+    OnFailure,
+    combined_reason,
+    component_details,
+    score_children,
+)
 from rewardlab.registry import register
 from rewardlab.reward import Reward
 from rewardlab.spec import RewardRef
@@ -64,13 +69,13 @@ class Hero(Reward):
         strata: dict[tuple[object, bool], list[int]] = defaultdict(list)
         outcomes: list[Outcome | None] = [None] * len(samples)
         for i, (v, r) in enumerate(zip(verdicts, rm, strict=True)):
-            components = {"verifier": v.score, "reward_model": r.score}
+            parts = component_details({"verifier": v, "reward_model": r})
             if not v.is_ok:
                 outcomes[i] = Outcome.fail(v.status, f"verifier failed: {v.reason}"[:500],
-                                           components=components)
+                                           **parts)
             elif not r.is_ok and self.on_failure == "fail":
                 outcomes[i] = Outcome.fail(r.status, f"reward model failed: {r.reason}"[:500],
-                                           components=components)
+                                           **parts)
             else:
                 strata[(samples[i].group, v.score >= self.threshold)].append(i)
         for (_, correct), members in strata.items():
@@ -83,9 +88,9 @@ class Hero(Reward):
                     value = low + (high - low) * (r.score - lo) / (hi - lo)
                 else:  # single member, all equal, or a skipped RM failure: the band's middle
                     value = (low + high) / 2
-                outcomes[i] = Outcome.ok(
-                    value, components={"verifier": verdicts[i].score, "reward_model": r.score},
-                    correct=correct, stratum_size=len(members))
+                parts = {"verifier": verdicts[i], "reward_model": r}
+                outcomes[i] = Outcome.ok(value, combined_reason(parts), **component_details(parts),
+                                         correct=correct, stratum_size=len(members))
         return outcomes  # type: ignore[return-value]
 
     def close(self) -> None:

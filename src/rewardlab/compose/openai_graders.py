@@ -7,7 +7,13 @@ to an LLM backend, :mod:`rewardlab.models.llm`, answered as structured JSON).
 
 Templates: ``{{ item.<path> }}`` reads the dataset row, which is the sample's ``metadata`` plus
 ``reference`` (and the reference's own keys when it is a mapping); ``{{ sample.output_text }}``
-is the response and ``{{ sample.output_json.<path> }}`` the response parsed as JSON.
+is the response, ``{{ sample.output_json.<path> }}`` the response parsed as JSON,
+``{{ sample.output_tools... }}`` the tool calls (``metadata["tool_calls"]``, an OpenAI message's
+``tool_calls``) and ``{{ sample.choices... }}`` ``metadata["choices"]``. Paths use the guide's
+JSON-path-like syntax: ``.field`` and ``[index]`` steps, as in
+``{{ sample.output_tools[0].function.name }}`` or ``{{ item.answers[0] }}``. A ``{{ ... }}``
+that is not of that form (another namespace, a filter, an expression, ``output_audio``) is a
+build-time error, never literal text.
 
 In a spec::
 
@@ -24,7 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rewardlab.compose.children import score_children
+from rewardlab.compose.children import component_details, score_children
 from rewardlab.compose.formula import Formula, FormulaError
 from rewardlab.registry import register
 from rewardlab.reward import Reward
@@ -33,7 +39,10 @@ from rewardlab.types import Outcome, Sample, Status
 GRADER_TYPES = ("string_check", "text_similarity", "score_model", "label_model", "python",
                 "multi")
 MAX_PYTHON_SOURCE_BYTES = 256 * 1024  # OpenAI's limit for python graders
-_TEMPLATE = re.compile(r"\{\{\s*(item|sample)((?:\.[A-Za-z0-9_\-]+)*)\s*\}\}")
+_ANY_TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_VARIABLE = re.compile(r"\s*(item|sample)((?:\.[A-Za-z0-9_\-]+|\[\d+\])+)\s*")
+_STEP = re.compile(r"\.([A-Za-z0-9_\-]+)|\[(\d+)\]")
+SAMPLE_FIELDS = ("output_text", "output_json", "output_tools", "choices")
 _MISSING = object()
 
 
@@ -62,15 +71,61 @@ def sample_of(sample: Sample) -> dict[str, Any]:
         output_json = json.loads(sample.response)
     except ValueError:
         output_json = None
-    return {"output_text": sample.response, "output_json": output_json}
+    return {"output_text": sample.response, "output_json": output_json,
+            "output_tools": _tool_calls(sample.metadata.get("tool_calls")),
+            "choices": sample.metadata.get("choices")}
 
 
-def _lookup(root: Any, path: list[str]) -> Any:
+def _tool_calls(value: Any) -> Any:
+    """``metadata["tool_calls"]`` as a list (a JSON string of one is parsed)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def parse_variable(expression: str) -> tuple[str, list[str | int]]:
+    """``item.answers[0]`` -> ``("item", ["answers", 0])``.
+
+    Raises:
+        ValueError: anything but ``item``/``sample`` followed by ``.field``/``[index]`` steps,
+            or a ``sample`` field rewardlab does not provide.
+    """
+    match = _VARIABLE.fullmatch(expression)
+    if match is None:
+        raise ValueError(f"unsupported template {{{{{expression}}}}}: the form is "
+                         "{{ item.<path> }} or {{ sample.<path> }} with .field and [index] steps")
+    steps: list[str | int] = [m.group(1) if m.group(1) is not None else int(m.group(2))
+                              for m in _STEP.finditer(match.group(2))]
+    root = match.group(1)
+    if root == "sample" and steps[0] not in SAMPLE_FIELDS:
+        raise ValueError(f"template {{{{{expression}}}}}: sample has {', '.join(SAMPLE_FIELDS)}"
+                         " (output_audio is not supported)")
+    if not isinstance(steps[0], str):
+        raise ValueError(f"template {{{{{expression}}}}} must start with a field name")
+    return root, steps
+
+
+def check_templates(template: Any, where: str) -> None:
+    """Fail at build time on a template string with an unsupported ``{{ ... }}``."""
+    if not isinstance(template, str):
+        raise ValueError(f"{where} must be a string, got {type(template).__name__}")
+    for match in _ANY_TEMPLATE.finditer(template):
+        try:
+            parse_variable(match.group(1))
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+
+
+def _lookup(root: Any, path: list[str | int]) -> Any:
     current = root
     for part in path:
-        if isinstance(current, Mapping) and part in current:
+        if isinstance(part, str) and isinstance(current, Mapping) and part in current:
             current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+        elif isinstance(current, list) and (isinstance(part, int) or part.isdigit()) \
+                and int(part) < len(current):  # [0], or .0 on a list
             current = current[int(part)]
         else:
             return _MISSING
@@ -90,14 +145,17 @@ def render(template: Any, sample: Sample) -> str:
     roots = {"item": item_of(sample), "sample": sample_of(sample)}
 
     def fill(match: re.Match[str]) -> str:
-        root, path = match.group(1), [p for p in match.group(2).split(".") if p]
+        try:
+            root, path = parse_variable(match.group(1))
+        except ValueError as exc:  # graders check at build time; render() may be called alone
+            raise TemplateError(str(exc), Status.ERROR) from None
         value = _lookup(roots[root], path)
         if value is _MISSING or value is None:
             status = Status.BAD_REFERENCE if root == "item" else Status.UNPARSEABLE
             raise TemplateError(f"template variable {match.group(0)} has no value", status)
         return value if isinstance(value, str) else json.dumps(value)
 
-    return _TEMPLATE.sub(fill, template)
+    return _ANY_TEMPLATE.sub(fill, template)
 
 
 def _require(config: Mapping[str, Any], *keys: str) -> None:
@@ -127,10 +185,11 @@ class OpenAIGrader(Reward):
 
 
 class StringCheck(OpenAIGrader):
-    """``string_check``: ``eq``, ``ne``, ``like`` (input contains reference), ``ilike``
-    (case-insensitive contains); 1.0 or 0.0."""
+    """``string_check``: ``eq``, ``ne`` (the guide's text also says ``neq``: accepted as the
+    same), ``like`` (input contains reference), ``ilike`` (case-insensitive contains); 1.0 or
+    0.0."""
 
-    OPERATIONS = ("eq", "ne", "like", "ilike")
+    OPERATIONS = ("eq", "ne", "neq", "like", "ilike")
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -138,7 +197,9 @@ class StringCheck(OpenAIGrader):
         if config["operation"] not in self.OPERATIONS:
             raise ValueError(f"string_check operation must be one of {self.OPERATIONS}, got "
                              f"{config['operation']!r}")
-        self.operation = config["operation"]
+        self.operation = "ne" if config["operation"] == "neq" else config["operation"]
+        check_templates(config["input"], f"grader {self.grader_name!r} input")
+        check_templates(config["reference"], f"grader {self.grader_name!r} reference")
 
     async def score_batch(self, samples: list[Sample]) -> list[Outcome]:
         out = []
@@ -176,6 +237,8 @@ class TextSimilarity(OpenAIGrader):
             raise ValueError(f"text_similarity evaluation_metric must be one of {self.METRICS}, "
                              f"got {metric!r}")
         self.metric = metric
+        check_templates(config["input"], f"grader {self.grader_name!r} input")
+        check_templates(config["reference"], f"grader {self.grader_name!r} reference")
         self.inner: Reward | None = None
         if metric == "bleu":
             from rewardlab.verifiers.text_similarity import Bleu
@@ -299,15 +362,22 @@ class PythonGrader(OpenAIGrader):
 
 
 class MultiGrader(OpenAIGrader):
-    """``multi``: several graders combined by the ``calculate_output`` formula."""
+    """``multi``: several graders combined by the ``calculate_output`` formula.
+
+    ``graders`` is a mapping ``{variable: grader}`` (the guide's form), a single grader (the SDK
+    types' form) or a list of graders; without a mapping, each grader's ``name`` is its variable.
+    A multi grader inside a multi grader is rejected, as the guide says.
+    """
 
     def __init__(self, config: Mapping[str, Any], **options: Any) -> None:
         super().__init__(config)
         _require(config, "graders", "calculate_output")
-        graders = config["graders"]
-        if not isinstance(graders, Mapping) or not graders:
-            raise ValueError("multi grader 'graders' must be a non-empty mapping name -> grader")
-        self.children = {str(k): grader_from_openai(v, **options) for k, v in graders.items()}
+        graders = _named_graders(config["graders"])
+        for key, sub in graders.items():
+            if isinstance(sub, Mapping) and sub.get("type") == "multi":
+                raise ValueError(f"multi grader {self.grader_name!r}: grader {key!r} is a multi "
+                                 "grader; OpenAI does not allow nesting one inside another")
+        self.children = {k: grader_from_openai(v, **options) for k, v in graders.items()}
         try:
             self.formula = Formula(config["calculate_output"], self.children)
         except FormulaError as exc:
@@ -321,17 +391,42 @@ class MultiGrader(OpenAIGrader):
             parts = {k: r[i] for k, r in per_child.items()}
             failed = next(((k, o) for k, o in parts.items() if not o.is_ok), None)
             components = {k: o.score for k, o in parts.items()}
+            details = component_details(parts)
             if failed:
                 out.append(Outcome.fail(failed[1].status, f"grader {failed[0]!r} failed: "
-                                        f"{failed[1].reason}"[:500], components=components))
+                                        f"{failed[1].reason}"[:500], **details))
                 continue
             try:
                 value = self.formula.evaluate(components)  # type: ignore[arg-type]
             except FormulaError as exc:
-                out.append(Outcome.fail(Status.ERROR, str(exc), components=components))
+                out.append(Outcome.fail(Status.ERROR, str(exc), **details))
                 continue
-            out.append(self.result(value, components=components))
+            out.append(self.result(value, **details))
         return out
+
+
+def _named_graders(graders: Any) -> dict[str, Any]:
+    if isinstance(graders, Mapping) and "type" in graders and not all(
+            isinstance(v, Mapping) for v in graders.values()):
+        graders = [graders]  # one grader object (the SDK's MultiGrader.graders type)
+    if isinstance(graders, Mapping):
+        named = {str(k): v for k, v in graders.items()}
+    elif isinstance(graders, list):
+        named = {}
+        for sub in graders:
+            name = sub.get("name") if isinstance(sub, Mapping) else None
+            if not isinstance(name, str) or not name:
+                raise ValueError("multi grader: each grader of a 'graders' list needs a 'name' "
+                                 "(the variable calculate_output refers to)")
+            if name in named:
+                raise ValueError(f"multi grader: two graders are named {name!r}")
+            named[name] = sub
+    else:
+        raise ValueError("multi grader 'graders' must be a mapping name -> grader, a grader or "
+                         "a list of graders")
+    if not named:
+        raise ValueError("multi grader 'graders' is empty")
+    return named
 
 
 class ModelGrader(OpenAIGrader):
@@ -352,6 +447,12 @@ class ModelGrader(OpenAIGrader):
         if not isinstance(messages, list) or not messages or not all(
                 isinstance(m, Mapping) and "content" in m for m in messages):
             raise ValueError(f"{config['type']} grader 'input' must be a list of messages")
+        for n, message in enumerate(messages):
+            content = message["content"]
+            parts = content if isinstance(content, list) else [content]
+            for part in parts:
+                text = part.get("text", "") if isinstance(part, Mapping) else part
+                check_templates(text, f"grader {self.grader_name!r} input[{n}]")
         try:
             from rewardlab.models.llm import build_backend
         except ImportError as exc:  # pragma: no cover - ships with rewardlab
@@ -413,8 +514,10 @@ class ModelGrader(OpenAIGrader):
 
 
 class ScoreModel(ModelGrader):
-    """``score_model``: the model answers ``{"result": number}`` inside ``range``
-    (default [0, 1]); a number outside the range is an unparseable verdict, not a score."""
+    """``score_model``: the model answers ``{"result": number}``; a number outside ``range``
+    (default [0, 1]) is truncated to it, as the guide says (``details["clipped_from"]``). A
+    verdict without a number is ``unparseable`` (OpenAI scores it 0; rewardlab keeps the failure
+    typed, ``on_failure: zero`` in a combinator gives OpenAI's 0)."""
 
     def __init__(self, config: Mapping[str, Any], backend: Any = None) -> None:
         super().__init__(config, backend)
@@ -424,17 +527,18 @@ class ScoreModel(ModelGrader):
         self.low, self.high = float(low), float(high)
 
     def schema(self) -> dict[str, Any]:
+        # no bounds in the schema: OpenAI asks for a bare number and truncates it to the range
         return {"type": "object", "required": ["result"],
-                "properties": {"result": {"type": "number", "minimum": self.low,
-                                          "maximum": self.high}}}
+                "properties": {"result": {"type": "number"}}}
 
     def verdict(self, data: Mapping[str, Any]) -> Outcome:
         value = data.get("result")
-        if isinstance(value, bool) or not isinstance(value, int | float) or \
-                not self.low <= value <= self.high:
-            return Outcome.fail(Status.UNPARSEABLE, f"score {value!r} is not a number in "
-                                f"[{self.low}, {self.high}]"[:200])
-        return self.result(float(value))
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            return Outcome.fail(Status.UNPARSEABLE, f"score {value!r} is not a number"[:200])
+        clipped = min(self.high, max(self.low, float(value)))
+        if clipped != value:
+            return self.result(clipped, clipped_from=float(value))
+        return self.result(clipped)
 
 
 class LabelModel(ModelGrader):

@@ -1,30 +1,40 @@
 """Rewards that reshape another reward's scores: PAR, LSC, delta, clip, affine, z-score, rank.
 
 Each transform wraps one ``reward``; failed outcomes pass through unchanged (a transform never
-invents a score for a failure). PAR, LSC and delta centre the score on a *reference reward*
-``r_ref``, taken from one of three places (``reference``):
+invents a score for a failure). Transforms nest to any depth: each keeps its child's details and
+records the score it received as ``details["raw_score"]`` (the innermost raw score stays at
+``details["raw_scores"][0]``, one entry per level). A reshaped score that overflows, or a math
+error on one sample, fails only that sample (``error``); the rest of the batch is unaffected.
+
+PAR, LSC and delta centre the score on a *reference reward* ``r_ref``, taken from one of four
+places (``reference``):
 
 * ``response``: the same reward's score of a reference response (text, or a list of texts
   averaged over, at ``metadata[reference_key]``), scored in the same batch;
 * ``quantile``: the ``quantile`` of the ok scores of the samples sharing the prompt in the batch
-  (``Sample.group``, else the prompt text), the per-prompt reference of the LSC paper;
+  (``Sample.group``, else the prompt text): a batch statistic standing in for a reference;
+* ``distribution``: the ``quantile`` of a reference distribution of scores given by the user at
+  ``metadata[reference_key]`` (a list of numbers), the LSC paper's form: the paper centres on a
+  quantile of the *reference policy's* reward distribution for the prompt;
 * ``metadata``: a precomputed number at ``metadata[reference_key]``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal
 
+from rewardlab.compose import stats
 from rewardlab.registry import register
 from rewardlab.reward import Reward
 from rewardlab.spec import RewardRef
 from rewardlab.types import Outcome, Sample, Status
 
-ReferenceSource = Literal["response", "quantile", "metadata"]
+ReferenceSource = Literal["response", "quantile", "metadata", "distribution"]
 
 
 def prompt_key(sample: Sample) -> Hashable:
@@ -51,7 +61,32 @@ def quantile(values: Sequence[float], q: float) -> float:
     pos = q * (len(ordered) - 1)
     lo = math.floor(pos)
     hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    return stats.interpolate(ordered[lo], ordered[hi], pos - lo)
+
+
+def reshaped(outcome: Outcome, value: float, where: str, **extra: Any) -> Outcome:
+    """The ok ``outcome`` with its score replaced by ``value``, keeping its reason and details.
+
+    ``raw_score`` becomes the score this level received and ``raw_scores`` lists the received
+    scores from the innermost level outwards, so transforms of transforms never collide on a
+    detail key. A non-finite ``value`` (overflow) fails this one sample with ``error``.
+    """
+    chain = [*outcome.details.get("raw_scores", ()), outcome.score]
+    details = {**outcome.details, **extra, "raw_score": outcome.score, "raw_scores": chain}
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return Outcome.fail(Status.ERROR, f"{where}: the reshaped score is not finite ({value}) "
+                            f"for score {outcome.score}", **details)
+    return Outcome.ok(value, outcome.reason, **details)
+
+
+def safely(outcome: Outcome, where: str, compute: Callable[[], float], **extra: Any) -> Outcome:
+    """:func:`reshaped` of ``compute()``; an arithmetic error fails only this sample."""
+    try:
+        value = compute()
+    except (ArithmeticError, ValueError) as exc:
+        return Outcome.fail(Status.ERROR, f"{where}: {type(exc).__name__}: {exc}"[:500],
+                            **{**outcome.details, "raw_score": outcome.score})
+    return reshaped(outcome, value, where, **extra)
 
 
 class Transform(Reward):
@@ -72,7 +107,7 @@ class Transform(Reward):
 
     def transform_batch(self, samples: list[Sample], outcomes: list[Outcome]) -> list[Outcome]:
         """Reshape a batch's outcomes (failures unchanged)."""
-        return [Outcome.ok(self.transform(o.score), o.reason, **o.details, raw_score=o.score)
+        return [safely(o, self.describe(), functools.partial(self.transform, o.score))
                 if o.is_ok else o for o in outcomes]
 
     async def score_batch(self, samples: list[Sample]) -> list[Outcome]:
@@ -146,12 +181,10 @@ class ZScore(Transform):
         result = list(outcomes)
         for members in _partition(samples, outcomes, self.by).values():
             values = [outcomes[i].score for i in members]
-            mean = math.fsum(values) / len(values)
-            std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
-            for i in members:
-                o = outcomes[i]
-                z = 0.0 if std == 0 else (o.score - mean) / (std + self.eps)
-                result[i] = Outcome.ok(z, o.reason, **o.details, raw_score=o.score)
+            flat = max(values) == min(values)
+            z = [0.0] * len(values) if flat else stats.standardize(values, self.eps, ddof=0)
+            for i, value in zip(members, z, strict=True):
+                result[i] = reshaped(outcomes[i], value, self.describe())
         return result
 
 
@@ -182,8 +215,7 @@ class Rank(Transform):
                     end += 1
                 value = 0.5 if n == 1 else (pos + end) / 2 / (n - 1)
                 for i in ordered[pos:end + 1]:
-                    o = outcomes[i]
-                    result[i] = Outcome.ok(value, o.reason, **o.details, raw_score=o.score)
+                    result[i] = reshaped(outcomes[i], value, self.describe())
                 pos = end + 1
         return result
 
@@ -201,9 +233,12 @@ class Centred(Transform):
 
     Args:
         reward: The reward to transform.
-        reference: Where ``r_ref`` comes from: ``response``, ``quantile`` or ``metadata``.
-        reference_key: Metadata key of the reference response(s) or of the reference score.
-        quantile: Which per-prompt quantile to use with ``reference: quantile``.
+        reference: Where ``r_ref`` comes from: ``response``, ``quantile``, ``metadata`` or
+            ``distribution``.
+        reference_key: Metadata key of the reference response(s), of the reference score, or of
+            the reference distribution (a list of scores).
+        quantile: Which quantile to use with ``reference: quantile`` (of the batch's scores for
+            the prompt) or ``reference: distribution`` (of the given reference scores).
         temperature: Divides the centred score (a smaller value sharpens the curve).
     """
 
@@ -216,8 +251,9 @@ class Centred(Transform):
         temperature: float = 1.0,
     ) -> None:
         super().__init__(reward)
-        if reference not in ("response", "quantile", "metadata"):
-            raise ValueError(f"reference must be response, quantile or metadata, got {reference!r}")
+        if reference not in ("response", "quantile", "metadata", "distribution"):
+            raise ValueError("reference must be response, quantile, metadata or distribution, "
+                             f"got {reference!r}")
         if not 0.0 <= quantile <= 1.0:
             raise ValueError(f"quantile must be in [0, 1], got {quantile}")
         if temperature <= 0:
@@ -230,10 +266,12 @@ class Centred(Transform):
         raise NotImplementedError
 
     async def score_batch(self, samples: list[Sample]) -> list[Outcome]:
-        if self.reference != "response":
+        if self.reference == "quantile":
             outcomes = await self.reward.ascore(samples)
-            refs = self._quantile_refs(samples, outcomes) if self.reference == "quantile" \
-                else [self._metadata_ref(s) for s in samples]
+            refs = self._quantile_refs(samples, outcomes)
+        elif self.reference in ("metadata", "distribution"):
+            outcomes = await self.reward.ascore(samples)
+            refs = [self._metadata_ref(s) for s in samples]
         else:
             outcomes, refs = await self._scored_with_reference_responses(samples)
         result = []
@@ -243,10 +281,12 @@ class Centred(Transform):
             elif isinstance(ref, Outcome):
                 result.append(ref)
             else:
-                value = math.fsum(self.shape((o.score - r) / self.temperature) for r in ref)
-                result.append(Outcome.ok(value / len(ref), o.reason, **o.details,
-                                         raw_score=o.score, reference_scores=ref))
+                value = functools.partial(self._value, o.score, ref)
+                result.append(safely(o, self.describe(), value, reference_scores=ref))
         return result
+
+    def _value(self, score: float, refs: list[float]) -> float:
+        return stats.mean([self.shape((score - r) / self.temperature) for r in refs])
 
     async def _scored_with_reference_responses(self, samples: list[Sample]):
         texts: list[list[str] | Outcome] = []
@@ -277,12 +317,23 @@ class Centred(Transform):
 
     def _metadata_ref(self, sample: Sample) -> list[float] | Outcome:
         value = sample.metadata.get(self.reference_key)
+        if self.reference == "distribution":
+            return self._distribution_ref(value)
         if isinstance(value, bool) or not isinstance(value, int | float) or \
                 not math.isfinite(value):
             return Outcome.fail(Status.BAD_REFERENCE,
                                 f"metadata[{self.reference_key!r}] must be a finite number, "
                                 f"got {value!r}"[:200])
         return [float(value)]
+
+    def _distribution_ref(self, value: Any) -> list[float] | Outcome:
+        if not isinstance(value, list | tuple) or not value or any(
+                isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+                for v in value):
+            return Outcome.fail(Status.BAD_REFERENCE,
+                                f"metadata[{self.reference_key!r}] must be a non-empty list of "
+                                f"finite reference scores, got {value!r}"[:200])
+        return [quantile([float(v) for v in value], self.quantile)]
 
     def _quantile_refs(self, samples: list[Sample], outcomes: list[Outcome]) -> list[Any]:
         by_prompt = _partition(samples, outcomes, "prompt")
@@ -314,7 +365,10 @@ class Lsc(Centred):
     """Log-sigmoid-centred reward ``log sigmoid(r - r_ref)`` (always <= 0).
 
     The sum of several LSC rewards (``weighted_sum`` of ``lsc`` children) is the log-probability
-    that a response is good on all properties at once: a soft logical AND.
+    that a response is good on all properties at once: a soft logical AND. The paper centres on a
+    quantile of the reward distribution of the *reference policy's* responses to the prompt:
+    pass those scores with ``reference: distribution``. ``reference: quantile`` uses the batch's
+    own scores for the prompt instead (a stand-in when no reference samples exist).
     """
 
     def shape(self, centred: float) -> float:

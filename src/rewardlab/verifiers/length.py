@@ -74,7 +74,8 @@ class SoftOverlong(CpuReward):
 
     Args:
         max_length: L_max, the generation budget.
-        cache_length: L_cache, the soft band before L_max where the penalty ramps to -1.
+        cache_length: L_cache, the soft band before L_max where the penalty ramps to -1 (0: no
+            band, as TRL's ``soft_punish_cache=0``).
         unit: ``tokens``, ``words`` or ``chars``.
         tokenizer: Tokenizer name or path used for ``tokens`` when no count is given.
         length_key: Metadata key with a token count from the trainer.
@@ -93,8 +94,9 @@ class SoftOverlong(CpuReward):
         isolation: Literal["process", "inline"] | None = None,
     ) -> None:
         super().__init__(timeout=timeout, isolation=isolation)
-        if not 0 < cache_length <= max_length:
-            raise ValueError("cache_length must be in (0, max_length]")
+        if not 0 <= cache_length <= max_length:
+            # 0 is TRL's "no soft band": 0 up to max_length, -1 beyond (no division happens)
+            raise ValueError("cache_length must be in [0, max_length]")
         self.max_length, self.cache_length = max_length, cache_length
         self.meter = LengthMeter(unit, tokenizer, length_key)
 
@@ -199,18 +201,28 @@ class CosineLength(Reward):
 
 @register("repetition_penalty")
 class RepetitionPenalty(CpuReward):
-    """N-gram repetition penalty (Yeo et al. 2025; as in open-r1 and TRL).
+    """N-gram repetition penalty (Yeo et al. 2025, appendix C.2).
 
-    With the response's lower-cased words and its T word n-grams, U of them distinct::
+    With the response's T n-grams, U of them distinct::
 
-        R = max_penalty * (1 - U / T)      (0 when the response has fewer than n words)
+        R = max_penalty * (1 - U / T)      (0 when the response has fewer than n units)
 
     A response that never repeats an n-gram scores 0; one that is the same n-gram over and over
-    approaches ``max_penalty``.
+    approaches ``max_penalty``. The unit decides what is repeated:
+
+    * ``words`` (default): lower-cased whitespace-separated words, open-r1's form.
+    * ``tokens``: token ids, TRL's form (``trl.rewards.get_repetition_penalty_reward``, which
+      counts the ``completion_ids`` the trainer generated). The ids are read from
+      ``metadata[ids_key]`` when the trainer passes them (exact parity with TRL), else the
+      response is tokenized with ``tokenizer`` (no special tokens added; TRL's ids can end with
+      the EOS token, which this cannot know).
 
     Args:
         ngram_size: n.
         max_penalty: The most negative reward (must be <= 0).
+        unit: ``words`` or ``tokens``.
+        tokenizer: Hugging Face tokenizer name or path for ``tokens`` without ids in metadata.
+        ids_key: Metadata key holding the completion's token ids.
     """
 
     default_isolation = "inline"
@@ -219,6 +231,9 @@ class RepetitionPenalty(CpuReward):
         self,
         ngram_size: int = 3,
         max_penalty: float = -1.0,
+        unit: Literal["words", "tokens"] = "words",
+        tokenizer: str | None = None,
+        ids_key: str = "completion_ids",
         timeout: float = 10.0,
         isolation: Literal["process", "inline"] | None = None,
     ) -> None:
@@ -227,14 +242,34 @@ class RepetitionPenalty(CpuReward):
             raise ValueError("ngram_size must be >= 1")
         if max_penalty > 0:
             raise ValueError("max_penalty must be <= 0")
+        if unit not in ("words", "tokens"):
+            raise ValueError(f"unit must be words or tokens, got {unit!r}")
         self.ngram_size, self.max_penalty = ngram_size, max_penalty
+        self.unit, self.tokenizer, self.ids_key = unit, tokenizer, ids_key
+
+    def _units(self, sample: Sample) -> list[Any] | str:
+        if self.unit == "words":
+            return sample.response.lower().split()
+        ids = sample.metadata.get(self.ids_key) if sample.metadata else None
+        if ids is not None:
+            if not isinstance(ids, list | tuple) or not all(
+                    isinstance(t, int) and not isinstance(t, bool) for t in ids):
+                return f"metadata.{self.ids_key} must be a list of token ids, got {ids!r}"[:200]
+            return list(ids)
+        if self.tokenizer is None:
+            return (f"unit tokens needs token ids: pass metadata.{self.ids_key} or set "
+                    "'tokenizer'")
+        tokenizer = _load_tokenizer(self.tokenizer)
+        return list(tokenizer(sample.response, add_special_tokens=False)["input_ids"])
 
     def compute(self, sample: Sample) -> Outcome:
-        words = sample.response.lower().split()
+        units = self._units(sample)
+        if isinstance(units, str):
+            return Outcome.fail(Status.ERROR, units)
         n = self.ngram_size
-        if len(words) < n:
+        if len(units) < n:
             return Outcome.ok(0.0, "", ngrams=0, unique_ngrams=0)
-        ngrams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+        ngrams = [tuple(units[i:i + n]) for i in range(len(units) - n + 1)]
         unique = len(set(ngrams))
         value = self.max_penalty * (1.0 - unique / len(ngrams))
         return Outcome.ok(value + 0.0, "", ngrams=len(ngrams), unique_ngrams=unique)

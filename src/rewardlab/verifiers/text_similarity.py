@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib.util
+import re
+import string
 import threading
 from collections import Counter
 from typing import Any, Literal
@@ -35,9 +37,37 @@ def string_references(reference: Any) -> list[str] | str:
     return refs
 
 
+_SQUAD_PUNCTUATION = frozenset(string.punctuation)
+_SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_normalize(text: str) -> str:
+    """The SQuAD v1.1 evaluation script's ``normalize_answer``, step for step.
+
+    ``str.lower`` (no casefold, no Unicode normalization), drop the characters of
+    ``string.punctuation`` (ASCII only: "…" and "«" stay), replace the words a/an/the (``\b``
+    as Python's ``re`` defines it) by spaces, then collapse whitespace.
+    """
+    text = "".join(ch for ch in text.lower() if ch not in _SQUAD_PUNCTUATION)
+    return " ".join(_SQUAD_ARTICLES.sub(" ", text).split())
+
+
+def squad_f1(prediction: str, reference: str) -> float:
+    """SQuAD v1.1 token F1 (the official ``f1_score``): 0.0 whenever no token is shared,
+    including when both sides normalize to nothing."""
+    pred, gold = squad_normalize(prediction).split(), squad_normalize(reference).split()
+    common = sum((Counter(pred) & Counter(gold)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
 def token_f1_score(prediction: str, reference: str, **normalize: bool) -> float:
-    """SQuAD token F1: with P/G the bags of normalized tokens, c = |P ∩ G| (as multisets),
-    precision = c/|P|, recall = c/|G|, F1 = 2pr/(p+r); 1.0 when both are empty, 0.0 when one is.
+    """Token F1 after :func:`~rewardlab.verifiers.exact_match.normalize_text`: with P/G the bags
+    of normalized tokens, c = |P ∩ G| (as multisets), precision = c/|P|, recall = c/|G|,
+    F1 = 2pr/(p+r); 1.0 when both are empty, 0.0 when one is. For SQuAD v1.1's own numbers use
+    :func:`squad_f1`.
     """
     pred = normalize_text(prediction, **normalize).split()
     gold = normalize_text(reference, **normalize).split()
@@ -68,16 +98,21 @@ class _TextReward(CpuReward):
 
 @register("token_f1")
 class TokenF1(_TextReward):
-    """SQuAD-style token F1 between the response and the best reference.
+    """Token F1 between the response and the best reference.
 
-    Tokens are whitespace-separated after normalization (by default: case folded, ASCII
-    punctuation and English articles removed, as in the SQuAD evaluation script). See
-    :func:`token_f1_score` for the formula.
+    ``squad: true`` is SQuAD v1.1 exactly (the official evaluate-v1.1.py ``normalize_answer``
+    and ``f1_score``, max over the references; see :func:`squad_f1`). The default mode differs
+    from it on purpose, for non-English and typographic text: Unicode NFKC first ("ﬁne" equals
+    "fine", and "…" becomes "..." and is dropped with the punctuation), ``casefold`` rather
+    than ``lower`` ("Straße" equals "STRASSE"), and 1.0 (not 0.0) when both sides normalize to
+    nothing. See :func:`token_f1_score`.
 
     Args:
-        ignore_case: Fold case before tokenizing.
-        ignore_punctuation: Drop ASCII punctuation.
-        ignore_articles: Drop a/an/the.
+        ignore_case: Fold case before tokenizing (default mode).
+        ignore_punctuation: Drop ASCII punctuation (default mode).
+        ignore_articles: Drop a/an/the (default mode).
+        squad: Score exactly as the SQuAD v1.1 evaluation script (the three options above
+            are then not used).
     """
 
     def __init__(
@@ -85,15 +120,20 @@ class TokenF1(_TextReward):
         ignore_case: bool = True,
         ignore_punctuation: bool = True,
         ignore_articles: bool = True,
+        squad: bool = False,
         timeout: float = 10.0,
         isolation: Literal["process", "inline"] | None = None,
     ) -> None:
         super().__init__(timeout=timeout, isolation=isolation)
         self.options = {"ignore_case": ignore_case, "ignore_punctuation": ignore_punctuation,
                         "ignore_articles": ignore_articles}
+        self.squad = squad
 
     def similarity(self, prediction: str, references: list[str]) -> tuple[float, dict[str, Any]]:
-        scores = [token_f1_score(prediction, r, **self.options) for r in references]
+        if self.squad:
+            scores = [squad_f1(prediction, r) for r in references]
+        else:
+            scores = [token_f1_score(prediction, r, **self.options) for r in references]
         best = max(range(len(scores)), key=scores.__getitem__)
         return scores[best], {"best_reference": best}
 
