@@ -58,6 +58,11 @@ def test_grpo_advantages_have_zero_mean_per_group(data, convention, method):
             scale = max(1.0, *(abs(v) for v in values))
             raw = [scores[i] for i in members]
             spread = max(raw) - min(raw)
+            if not spread and convention != "rewardlab":
+                # A constant group: the trainers' float32 mean differs from the scores by a
+                # rounding error that (r - mean) / (std + eps) turns into signal; those exact
+                # values are checked against the trainers' own code in test_trainer_parity.
+                continue
             # float32 conventions: the group mean carries float32 rounding (~1e-7 of the
             # largest score), which (r - mean) / std magnifies by largest / spread
             tolerance = 1e-9 * scale if convention == "rewardlab" else \
