@@ -182,10 +182,7 @@ def test_hacks_are_flagged(code, humaneval):
         return score(code, he_sample(humaneval["HumanEval/2"], HACKS[name])).details["flags"]
 
     assert "always_equal" in flags("always-equal object")
-    assert "always_equal" in flags("float subclass with a lying __eq__")
-    assert "builtins_patched" in flags("patch builtins")
-    assert "builtins_patched" in flags("patch a module the tests use")
-    assert "forged_events" in flags("forge results on every file descriptor")
+    assert "protocol_violation" in flags("forge results on every file descriptor")
     assert "exited_early" in flags("os._exit inside the function")
 
 
@@ -386,14 +383,15 @@ def test_a_main_block_does_not_run_under_tests_but_does_for_stdio(code):
     assert score(code, Sample(response=solution, reference=STDIO)).score == 1.0
 
 
-def test_patching_os_exit_does_not_break_out_of_the_harness(code, humaneval):
-    patch = "import os\nos._exit = lambda code: None\n"
+def test_patching_its_own_process_changes_nothing_for_a_correct_solution(code, humaneval):
+    # The tests run in the judge: what a solution patches in its own process (os._exit,
+    # builtins) cannot touch them, so a correct solution still passes and nothing is flagged.
+    patch = "import os, builtins\nos._exit = lambda code: None\nbuiltins.abs = lambda x: 0\n"
     outcome = score(code, he_sample(humaneval["HumanEval/2"],
                                     "    return number % 1.0\n" + patch))
     assert outcome.status is Status.OK
-    assert outcome.score == 0.0 and "builtins_patched" in outcome.details["flags"]
-    assert_next = score(code, he_sample(humaneval["HumanEval/2"], "    return number % 1.0\n"))
-    assert assert_next.score == 1.0
+    assert outcome.score == 1.0 and outcome.details["flags"] == []
+    assert outcome.details["verdict_in"] == "judge"
 
 
 def test_the_harness_does_not_run_a_solution_exception_str(code):
@@ -407,6 +405,7 @@ def test_the_harness_does_not_run_a_solution_exception_str(code):
     """)
     outcome = score(code, Sample(response=solution, reference=["assert f() == 1",
                                                                "assert 1 == 1 + 0"]))
-    assert outcome.details["per_test"][0]["error"].startswith("Sneaky (an exception class")
+    # The solution's __str__ runs in its own process (and ends it there); the judge goes on.
+    assert "CandidateGone" in outcome.details["per_test"][0]["error"]
     assert outcome.details["per_test"][1]["passed"] is True  # the run went on
-    assert outcome.score == 0.5
+    assert outcome.score == 0.5 and outcome.details["flags"] == ["exited_early"]

@@ -341,6 +341,13 @@ def candidate_main(job, fds):
                 value = str(target)
             elif op == "bool":
                 value = bool(target)
+            elif op == "compare":
+                import operator
+
+                how = request["how"]
+                if how not in ("eq", "ne", "lt", "le", "gt", "ge"):
+                    raise ValueError(f"unknown comparison {how!r}")
+                value = getattr(operator, how)(target, refs[request["other"]])
             elif op == "getitem":
                 value = target[decode_value(request["key"], make_callback)]
             elif op == "contains":
@@ -490,8 +497,8 @@ def candidate_exception(answer):
 class Remote:
     """An object that lives in the candidate's process; the judge only calls into it.
 
-    Comparing it or hashing it is refused: the verdict compares plain data only, so an object
-    built to equal everything cannot take part in it.
+    Comparing it with plain data, or hashing it, is refused: the verdict compares plain data
+    only, so an object built to equal everything cannot take part in it.
     """
 
     __slots__ = ("_rl_channel", "_rl_id", "_rl_type")
@@ -550,11 +557,34 @@ class Remote:
             raise ProtocolViolation("a truth value that is not a bool")
         return value
 
-    def _rl_refuse(self, *_):
-        raise HackDetected(f"a test compared or truth-tested an object of type {self._rl_type} "
-                           "(defined by the solution); only plain data can pass a test")
+    def _rl_compare(self, other, how):
+        if not isinstance(other, Remote) or other._rl_channel is not self._rl_channel:
+            raise HackDetected(f"a test compared an object of type {self._rl_type} (defined by "
+                               "the solution) with plain data; only plain data can pass a test")
+        # Two of the solution's own objects (``origin() == Point(0, 0)``): the expected value
+        # is itself the solution's, so its own comparison decides, as it would in Python.
+        value = self._rl_ask("compare", how=how, other=other._rl_id)
+        if type(value) is not bool:
+            raise HackDetected(f"comparing {self._rl_type} objects returned a non-bool")
+        return value
 
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _rl_refuse
+    def __eq__(self, other):
+        return self._rl_compare(other, "eq")
+
+    def __ne__(self, other):
+        return self._rl_compare(other, "ne")
+
+    def __lt__(self, other):
+        return self._rl_compare(other, "lt")
+
+    def __le__(self, other):
+        return self._rl_compare(other, "le")
+
+    def __gt__(self, other):
+        return self._rl_compare(other, "gt")
+
+    def __ge__(self, other):
+        return self._rl_compare(other, "ge")
 
     def __hash__(self):
         raise TypeError(f"an object of type {self._rl_type} (defined by the solution) "
@@ -817,6 +847,7 @@ def candidate_process(job, fds, nested, seccomp_program):
                 _exit(os.WEXITSTATUS(status) if os.WIFEXITED(status)
                       else 128 + os.WTERMSIG(status))
             os.close(alive_w)
+            os.setsid()  # its own process group: kill(0) must not reach the waiter
             libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             # getppid() is 0 across the namespace boundary: ask the pipe whether the waiter
             # died before the prctl above took effect.
@@ -870,6 +901,14 @@ def zygote(sock, nested, seccomp_program, sweep_all):
         if not header:
             _exit(0)
         job = json.loads(header)
+        nested_job = nested and job.get("namespaces", True)
+        work_dir = None
+        if not nested_job:
+            # Without a private tmpfs the work dir lives in the shared /tmp (the sandbox's
+            # own tmpfs under bubblewrap, the host's in the weaker process isolation).
+            import tempfile
+
+            work_dir = job["work_dir"] = tempfile.mkdtemp(prefix="sample-")
         waiter = os.fork()
         if waiter == 0:
             sock.close()
@@ -887,12 +926,29 @@ def zygote(sock, nested, seccomp_program, sweep_all):
         with contextlib.suppress(OSError):
             os.kill(waiter, signal.SIGKILL)
         _, status = os.waitpid(waiter, 0)
-        if sweep_all and not (nested and job.get("namespaces", True)):
+        if sweep_all and not nested_job:
             sweep_uid()
+        if work_dir is not None:
+            clean_up(work_dir, wipe_tmp=job.get("sandboxed", False))
         with contextlib.suppress(ChildProcessError):
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
         sock.sendall(struct.pack(">i", status))
+
+
+def clean_up(work_dir, wipe_tmp):
+    """Remove the sample's files (all of the sandbox's /tmp when samples share it)."""
+    import shutil
+
+    shutil.rmtree(work_dir, ignore_errors=True)
+    if wipe_tmp:
+        for name in os.listdir("/tmp"):
+            path = os.path.join("/tmp", name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
 
 
 def sweep_uid():
@@ -981,15 +1037,9 @@ class Server:
         stderr_r, stderr_w = os.pipe()
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        job["work_dir"] = "/tmp"
-        if not nested:
-            import tempfile
-
-            job["work_dir"] = tempfile.mkdtemp(prefix="sample-")
-            os.chmod(job["work_dir"], 0o777)
         started = time.monotonic()
         header = {"mode": job["mode"], "limits": limits, "namespaces": nested,
-                  "work_dir": job["work_dir"]}
+                  "sandboxed": self.sandboxed}
         cand_fds = [code_r, stdin_r, stdout_w, stderr_w, req_r, resp_w]
         socket.send_fds(self.zygote_sock, [json.dumps(header).encode()], cand_fds)
         for fd in cand_fds:
@@ -1037,10 +1087,6 @@ class Server:
                 signal.pidfd_send_signal(judge_pidfd, signal.SIGKILL)
             _, judge_status = os.waitpid(judge_pid, 0)
             os.close(judge_pidfd)
-        if not nested:
-            import shutil
-
-            shutil.rmtree(job["work_dir"], ignore_errors=True)
         outcome["wall_s"] = time.monotonic() - started
         outcome.update(describe_status(status, outcome["killed"], outcome.get("cand_exited")))
         outcome.pop("cand_exited", None)
@@ -1066,7 +1112,7 @@ class Server:
         open_test, open_since = None, 0.0
         reason = None
         events = []
-        cand_exited = judge_done = False
+        cand_exited = False
         ev_pos = 0
         # Scripts end when the program ends; tests end when the judge ends.
         end_fd = cand_pidfd if judge_pidfd is None else judge_pidfd
@@ -1115,7 +1161,6 @@ class Server:
                 elif len(buffers[fd]) > max_out:
                     reason = "output_limit"
             if done:
-                judge_done = True
                 break
         if writing is not None:
             os.close(writing)

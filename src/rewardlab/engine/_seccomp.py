@@ -30,7 +30,7 @@ DENIED = (
     "reboot", "swapon", "swapoff", "syslog", "acct", "quotactl", "userfaultfd",
     "fanotify_init", "open_by_handle_at", "name_to_handle_at", "lookup_dcookie",
     "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "iopl", "ioperm",
-    "vhangup", "personality", "set_mempolicy", "mbind", "move_pages", "migrate_pages",
+    "vhangup", "move_pages", "migrate_pages",
 )
 # clone() flags that would create namespaces (CLONE_NEWNS ... CLONE_NEWNET).
 CLONE_NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000,
