@@ -418,7 +418,7 @@ class Channel:
                 self.run_callback(answer)
         except CandidateGone:
             raise
-        except (OSError, ValueError) as exc:  # CodecError, JSON errors, oversized frames
+        except (OSError, ValueError, RecursionError) as exc:  # codec/JSON errors, huge frames
             self.gone = f"the program broke the result protocol ({describe_error(exc)})"
             raise ProtocolViolation(self.gone) from None
 
@@ -661,9 +661,10 @@ def fetch_names(channel, names):
             value = channel.decode(tree)
         except CodecError as exc:
             raise ProtocolViolation(str(exc)) from None
-        if isinstance(value, Remote) and value._rl_type == "builtins.module":
+        if name in sys.stdlib_module_names or (
+                isinstance(value, Remote) and value._rl_type == "builtins.module"):
             # A module the tests use by name is the judge's own import, never the solution's
-            # (possibly patched) copy.
+            # (possibly fake or patched) object of that name.
             with contextlib.suppress(ImportError, ValueError):
                 value = __import__(name)
         out[name] = value
@@ -926,7 +927,9 @@ def zygote(sock, nested, seccomp_program, sweep_all):
         with contextlib.suppress(OSError):
             os.kill(waiter, signal.SIGKILL)
         _, status = os.waitpid(waiter, 0)
-        if sweep_all and not nested_job:
+        if sweep_all:
+            # Also with namespaces: the candidate (PID 1 of its namespace) may still be taking
+            # its processes down; the reply waits until none of them is left.
             sweep_uid()
         if work_dir is not None:
             clean_up(work_dir, wipe_tmp=job.get("sandboxed", False))
@@ -1074,6 +1077,12 @@ class Server:
         os.close(code_w)
         outcome = self.watch(job, cand_pidfd, judge_pidfd, stdin_w, stdout_r, stderr_r, events_r,
                              max_out, started)
+        if not outcome["cand_exited"] and any(
+                e.get("event") == "candidate_gone" or e.get("gone")
+                or (e.get("event") == "load" and not e.get("ok")) for e in outcome["events"]):
+            # The judge saw the candidate end: give its waiter a moment to report how (a
+            # seccomp kill shows as SIGSYS) before the zygote's kill would mask it.
+            outcome["cand_exited"] = bool(select.select([cand_pidfd], [], [], 0.5)[0])
         # The job is over: the zygote kills the candidate's tree and reports its status.
         with contextlib.suppress(OSError):
             signal.pidfd_send_signal(cand_pidfd, signal.SIGKILL)
