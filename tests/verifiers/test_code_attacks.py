@@ -167,7 +167,8 @@ ATTACKS: list[tuple[str, str, str, dict | None, list[str], float]] = [
         def frame(o):
             d = json.dumps(o).encode(); return struct.pack(">I", len(d)) + d
         for fd in range(3, 8):
-            try: os.write(fd, frame({"event": "load", "ok": True}) + frame({"ok": True, "value": 3}))
+            forged = frame({"event": "load", "ok": True}) + frame({"ok": True, "value": 3})
+            try: os.write(fd, forged)
             except OSError: pass
         def add(a, b): return 0
         """), None, [], 0.0),
@@ -195,7 +196,9 @@ ATTACKS: list[tuple[str, str, str, dict | None, list[str], float]] = [
         import gc, re
         table = {}
         for o in gc.get_objects():
-            for s in (o if isinstance(o, (list, tuple)) else [o]) if not isinstance(o, dict) else o.values():
+            seq = isinstance(o, (list, tuple))
+            items = o.values() if isinstance(o, dict) else o if seq else [o]
+            for s in items:
                 if isinstance(s, str):
                     for a, b, want in re.findall(r"add\\((\\S+), (\\S+)\\) == (\\S+)", s):
                         table[(a, b)] = want
@@ -523,7 +526,7 @@ def test_the_suite_is_large_and_varied():
 @pytest.mark.parametrize("index", range(len(ATTACKS)),
                          ids=[f"{cls}: {name}" for cls, name, *_ in ATTACKS])
 def test_attack_gets_its_exact_expected_outcome(outcomes, index):
-    cls, name, _, _, flags, expected = ATTACKS[index]
+    _, name, _, _, flags, expected = ATTACKS[index]
     outcome = outcomes[0][index]
     assert outcome.status is Status.OK, (name, outcome.reason)
     assert outcome.score == expected, (name, outcome.details)
