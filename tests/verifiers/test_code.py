@@ -409,3 +409,74 @@ def test_the_harness_does_not_run_a_solution_exception_str(code):
     assert "CandidateGone" in outcome.details["per_test"][0]["error"]
     assert outcome.details["per_test"][1]["passed"] is True  # the run went on
     assert outcome.score == 0.5 and outcome.details["flags"] == ["exited_early"]
+
+
+# -- the judge: what tests can do with a solution that lives in another process -------------
+
+
+def test_tests_can_pass_callbacks_mutate_arguments_and_use_solution_objects(code):
+    solution = textwrap.dedent("""
+        class Stack:
+            def __init__(self): self.items = []
+            def push(self, x): self.items.append(x)
+            def pop(self): return self.items.pop()
+            def __len__(self): return len(self.items)
+        def apply(fn, xs): return [fn(x) for x in xs]
+        def sort_in_place(xs): xs.sort()
+        def countdown(n):
+            while n: yield n; n -= 1
+    """)
+    tests = [
+        "assert apply(lambda x: x * 2, [1, 2]) == [2, 4]",  # the lambda runs in the judge
+        "xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]",
+        "s = Stack()\ns.push(5)\nassert len(s) == 1 and s.pop() == 5",
+        "assert list(countdown(3)) == [3, 2, 1]",
+    ]
+    outcome = score(code, Sample(response=solution, reference=tests))
+    assert outcome.score == 1.0, outcome.details
+    assert outcome.details["solution_objects"] >= 2 and outcome.details["flags"] == []
+
+
+def test_a_solution_cannot_replace_the_prompt_helpers_the_tests_use(code, humaneval):
+    # HumanEval/38: the tests encode with the prompt's encode_cyclic and decode with the
+    # candidate. Redefining encode_cyclic as the identity (and decoding as the identity) passed
+    # when the tests ran in the solution's namespace.
+    hack = "    return s\n\ndef encode_cyclic(s: str):\n    return s\n"
+    outcome = score(code, he_sample(humaneval["HumanEval/38"], hack))
+    assert outcome.score == 0.0 and outcome.details["first_error"].startswith("AssertionError")
+
+
+def test_a_program_past_its_time_limit_is_a_wrong_answer_not_a_grader_timeout(humaneval):
+    reward = build_reward({"name": "code", "timeout": 30, "test_timeout": 1})
+    outcome = score(reward, he_sample(humaneval["HumanEval/2"],
+                                      "    while True:\n        pass\n"))
+    assert outcome.status is Status.OK and outcome.score == 0.0
+    assert outcome.details["killed"] == "test_timeout"
+    assert outcome.details["time_limit_exceeded"] is True
+    assert outcome.details["first_error"].startswith("time limit exceeded")
+
+
+def test_a_sandbox_that_does_not_answer_in_time_is_a_grader_timeout(monkeypatch, humaneval):
+    from rewardlab.engine import sandbox as sandbox_module
+
+    # No grace period: the server's own (on-time) reply to a program that hits the total
+    # deadline now arrives after the host stopped waiting, as a hung server's would.
+    monkeypatch.setattr(sandbox_module, "_GRACE_S", -0.5)
+    reward = build_reward({"name": "code", "timeout": 1, "test_timeout": 1, "workers": 1})
+    try:
+        outcome = score(reward, he_sample(humaneval["HumanEval/2"],
+                                          "    while True:\n        pass\n"))
+    finally:
+        reward.pool.close()
+    assert outcome.status is Status.TIMEOUT, outcome
+
+
+@pytest.mark.slow
+def test_wrong_humaneval_solutions_fail_with_their_first_error(humaneval):
+    reward = build_reward({"name": "code", "timeout": 10, "test_timeout": 3,
+                           "all_or_nothing": True})
+    samples = [he_sample(p, "    return None\n") for p in humaneval.values()]
+    outcomes = reward.score(samples)
+    assert all(o.status is Status.OK and o.score == 0.0 for o in outcomes)
+    assert all(o.details.get("first_error") for o in outcomes)
+    assert all(o.details["flags"] == [] for o in outcomes)
