@@ -400,11 +400,12 @@ class Channel:
         self.gone = None
         self.handles = 0
 
-    def request(self, message):
+    def request(self, message, sent=False):
         if self.gone:
             raise CandidateGone(self.gone)
         try:
-            write_frame(self.req_w, json.dumps(message).encode())
+            if not sent:
+                write_frame(self.req_w, json.dumps(message).encode())
             while True:
                 frame = read_frame(self.resp_r, MAX_FRAME)
                 if frame is None:
@@ -611,7 +612,13 @@ def judge_main(job, fds):
         write_frame(events_w, json.dumps(event).encode())
 
     exit_code = 0
+    names = (list(job.get("names") or []) if job["mode"] != "call"
+             else [job.get("fn_name") or "", "Solution"])
     try:
+        # Ask for the names right away: the candidate answers once it has loaded, so this
+        # saves a round trip per sample.
+        with contextlib.suppress(OSError):
+            write_frame(req_w, json.dumps({"op": "get", "names": names}).encode())
         # The candidate's first message says whether the program loaded.
         try:
             frame = read_frame(resp_r, MAX_FRAME)
@@ -630,10 +637,15 @@ def judge_main(job, fds):
         if not load.get("ok"):
             emit({"event": "finished"})
             _exit(0)
-        if job["mode"] == "call":
-            judge_calls(job, channel, emit)
-        else:
-            judge_tests(job, channel, emit)
+        try:
+            solution = fetch_names(channel, names, sent=True)
+        except CandidateGone as exc:
+            emit({"event": "error", "where": "setup", "error": describe_error(exc)})
+            solution = None
+        if solution is not None and job["mode"] == "call":
+            judge_calls(job, solution, emit)
+        elif solution is not None:
+            judge_tests(job, solution, emit)
         if channel.gone:
             emit({"event": "candidate_gone", "error": channel.gone,
                   "protocol": channel.gone.startswith("the program broke")})
@@ -645,11 +657,9 @@ def judge_main(job, fds):
     _exit(exit_code)
 
 
-def fetch_names(channel, names):
+def fetch_names(channel, names, sent=False):
     """Proxies (or data) for the names the tests use and the solution defines."""
-    if not names:
-        return {}
-    answer = channel.request({"op": "get", "names": names})
+    answer = channel.request({"op": "get", "names": names}, sent=sent)
     values = answer.get("values") if type(answer) is dict else None
     if type(values) is not list or len(values) != len(names):
         raise ProtocolViolation("a malformed answer to a name lookup")
@@ -671,7 +681,7 @@ def fetch_names(channel, names):
     return out
 
 
-def judge_tests(job, channel, emit):
+def judge_tests(job, solution, emit):
     def rl_begin(index):
         emit({"event": "begin", "test": index})
 
@@ -685,11 +695,6 @@ def judge_tests(job, channel, emit):
 
     scope = {"__name__": "__tests__", "__builtins__": builtins,
              "_rlbegin": rl_begin, "_rlend": rl_end}
-    try:
-        solution = fetch_names(channel, list(job.get("names") or []))
-    except CandidateGone as exc:
-        emit({"event": "error", "where": "setup", "error": describe_error(exc)})
-        return
     # The trusted prelude (prompt helpers, test imports) runs after the solution's names are
     # in place, so a solution that redefines a helper the tests use changes nothing; only the
     # names under test (``solution_wins``, e.g. HumanEval's entry point, which the prompt
@@ -709,9 +714,8 @@ def judge_tests(job, channel, emit):
                     scope[key] = solution[key]
 
 
-def judge_calls(job, channel, emit):
+def judge_calls(job, found, emit):
     name = job.get("fn_name") or ""
-    found = fetch_names(channel, [name, "Solution"])
     fn = found.get(name)
     if fn is None and isinstance(found.get("Solution"), Remote):
         with contextlib.suppress(Exception):
@@ -844,6 +848,10 @@ def candidate_process(job, fds, nested, seccomp_program):
                 os.close(alive_r)
                 for fd in fds:
                     os.close(fd)
+                # The zygote ends the job with SIGUSR1: kill the candidate, then wait for it.
+                # Its exit completes only once the kernel has killed and reaped every other
+                # process of its PID namespace, so when this waiter exits nothing is left.
+                signal.signal(signal.SIGUSR1, lambda *_: os.kill(sample, signal.SIGKILL))
                 _, status = os.waitpid(sample, 0)
                 _exit(os.WEXITSTATUS(status) if os.WIFEXITED(status)
                       else 128 + os.WTERMSIG(status))
@@ -922,14 +930,22 @@ def zygote(sock, nested, seccomp_program, sweep_all):
         # Wait for the server to say the job is over, then leave nothing of it running.
         if not sock.recv(64):
             _exit(0)
-        with contextlib.suppress(OSError):
-            os.killpg(waiter, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.kill(waiter, signal.SIGKILL)
+        clean = False
+        if nested_job:
+            with contextlib.suppress(OSError):
+                os.kill(waiter, signal.SIGUSR1)
+            waiter_fd = os.pidfd_open(waiter)
+            clean = bool(select.select([waiter_fd], [], [], 2.0)[0])
+            os.close(waiter_fd)
+        if not clean:
+            with contextlib.suppress(OSError):
+                os.killpg(waiter, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(waiter, signal.SIGKILL)
         _, status = os.waitpid(waiter, 0)
-        if sweep_all:
-            # Also with namespaces: the candidate (PID 1 of its namespace) may still be taking
-            # its processes down; the reply waits until none of them is left.
+        # A waiter that exited by itself reaped its candidate, and with it the candidate's
+        # whole PID namespace; otherwise sweep until none of the sample's processes is left.
+        if sweep_all and not (clean and os.WIFEXITED(status)):
             sweep_uid()
         if work_dir is not None:
             clean_up(work_dir, wipe_tmp=job.get("sandboxed", False))
@@ -1047,16 +1063,15 @@ class Server:
         socket.send_fds(self.zygote_sock, [json.dumps(header).encode()], cand_fds)
         for fd in cand_fds:
             os.close(fd)
-        _, got, _, _ = socket.recv_fds(self.zygote_sock, 64, 1)
-        cand_pidfd = got[0]
         judge_pid = judge_pidfd = events_r = None
         if not script:
+            # Forked while the zygote forks the candidate: neither waits for the other.
             events_r, events_w = os.pipe()
             judge_pid = os.fork()
             if judge_pid == 0:
                 with contextlib.suppress(BaseException):
                     self.zygote_sock.close()
-                    for fd in (code_w, stdin_w, stdout_r, stderr_r, events_r, cand_pidfd):
+                    for fd in (code_w, stdin_w, stdout_r, stderr_r, events_r):
                         with contextlib.suppress(OSError):
                             os.close(fd)
                     libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -1075,6 +1090,8 @@ class Server:
         except OSError:
             pass
         os.close(code_w)
+        _, got, _, _ = socket.recv_fds(self.zygote_sock, 64, 1)
+        cand_pidfd = got[0]
         outcome = self.watch(job, cand_pidfd, judge_pidfd, stdin_w, stdout_r, stderr_r, events_r,
                              max_out, started)
         if not outcome["cand_exited"] and any(
@@ -1084,8 +1101,6 @@ class Server:
             # seccomp kill shows as SIGSYS) before the zygote's kill would mask it.
             outcome["cand_exited"] = bool(select.select([cand_pidfd], [], [], 0.5)[0])
         # The job is over: the zygote kills the candidate's tree and reports its status.
-        with contextlib.suppress(OSError):
-            signal.pidfd_send_signal(cand_pidfd, signal.SIGKILL)
         os.close(cand_pidfd)
         self.zygote_sock.sendall(b"done")
         raw = self.zygote_sock.recv(16)
