@@ -541,7 +541,11 @@ def test_the_control_passes_and_nothing_is_left_behind(outcomes):
     assert results[-1].score == 1.0 and results[-1].details["flags"] == []
     assert not HOST_MARKER.exists()
     assert not (Path.cwd() / "attack-marker").exists()
-    # Every candidate uid of the pool now has exactly one process: its zygote.
+    # Every candidate uid of the pool now has exactly one process: its zygote. (A sample's
+    # processes are all killed when its reply is sent; the server confirms they are reaped
+    # before it starts the next job, so one trivial job per sandbox settles them.)
+    for box in reward.pool._all:
+        assert box.run("script", "print(1)").stdout == "1\n"
     for box in reward.pool._all:
         if not box._hello.get("separate_uids"):
             continue

@@ -1004,6 +1004,7 @@ class Server:
         self.nested = False
         self.zygote_sock = None
         self.zygote_pid = None
+        self.status_pending = False
         self.uids = uids  # (judge uid, candidate uid) when running as root in bwrap
 
     def start_zygote(self):
@@ -1027,10 +1028,19 @@ class Server:
         os.close(probe_r)
         self.zygote_sock, self.zygote_pid = parent, pid
 
+    def collect_status(self):
+        self.status_pending = False
+        raw = self.zygote_sock.recv(16)
+        if len(raw) != 4:
+            raise RuntimeError("the zygote stopped")
+        return struct.unpack(">i", raw)[0]
+
     def run_job(self, job):
         if self.zygote_sock is None:
             self.start_zygote()
         try:
+            if self.status_pending:
+                self.collect_status()  # the previous sample is entirely gone from here on
             return self._run_job(job)
         except BaseException:
             self.stop_zygote()  # its state is unknown now: start afresh next time
@@ -1044,6 +1054,7 @@ class Server:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.zygote_pid, 0)
         self.zygote_sock = self.zygote_pid = None
+        self.status_pending = False
 
     def _run_job(self, job):
         limits = job.setdefault("limits", {})
@@ -1103,8 +1114,14 @@ class Server:
         # The job is over: the zygote kills the candidate's tree and reports its status.
         os.close(cand_pidfd)
         self.zygote_sock.sendall(b"done")
-        raw = self.zygote_sock.recv(16)
-        status = struct.unpack(">i", raw)[0] if len(raw) == 4 else 0
+        status = 0
+        if outcome["cand_exited"]:
+            status = self.collect_status()
+        else:
+            # Still serving the judge: it is being killed, and how it ends does not matter.
+            # The zygote's report (sent once every process of the sample is gone) is read
+            # before the next job starts, so it need not delay this reply.
+            self.status_pending = True
         judge_status = None
         if judge_pid is not None:
             with contextlib.suppress(OSError):
