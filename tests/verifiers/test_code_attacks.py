@@ -541,26 +541,33 @@ def test_the_control_passes_and_nothing_is_left_behind(outcomes):
     assert results[-1].score == 1.0 and results[-1].details["flags"] == []
     assert not HOST_MARKER.exists()
     assert not (Path.cwd() / "attack-marker").exists()
-    # Every candidate uid of the pool now has exactly one process: its zygote. (A sample's
-    # processes are all killed when its reply is sent; the server confirms they are reaped
-    # before it starts the next job, so one trivial job per sandbox settles them.)
+    # Every candidate uid of the pool now has exactly its zygote and the next sample's spare
+    # (a waiter and its candidate, PID 1 of a fresh namespace, not yet given any job): nothing
+    # of the attacks. A sample's processes are all killed when its reply is sent; the server
+    # confirms they are reaped before it starts the next job, so one trivial job per sandbox
+    # settles them.
     for box in reward.pool._all:
         assert box.run("script", "print(1)").stdout == "1\n"
     for box in reward.pool._all:
         if not box._hello.get("separate_uids"):
             continue
         cand_uid = box._hello["uid"] + 1
-        owned = []
+        owned: dict[int, dict[str, str]] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
-                    status = Path(f"/proc/{entry}/status").read_text()
+                    lines = Path(f"/proc/{entry}/status").read_text().splitlines()
                 except OSError:
                     continue
-                uid = int(next(x for x in status.splitlines() if x.startswith("Uid:")).split()[1])
-                if uid == cand_uid:
-                    owned.append(entry)
-        assert len(owned) == 1, owned
+                fields = dict(line.split(":", 1) for line in lines if ":" in line)
+                if int(fields["Uid"].split()[0]) == cand_uid:
+                    owned[int(entry)] = {k: v.strip() for k, v in fields.items()}
+        assert len(owned) == 3, owned
+        spare_candidate = [p for p, f in owned.items() if f["NSpid"].split()[-1] == "1"]
+        assert len(spare_candidate) == 1, owned
+        waiter = int(owned[spare_candidate[0]]["PPid"])
+        zygote = int(owned[waiter]["PPid"])
+        assert set(owned) == {spare_candidate[0], waiter, zygote}
 
 
 def test_a_later_sample_sees_nothing_of_an_earlier_one():
