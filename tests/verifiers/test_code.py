@@ -480,3 +480,19 @@ def test_wrong_humaneval_solutions_fail_with_their_first_error(humaneval):
     assert all(o.status is Status.OK and o.score == 0.0 for o in outcomes)
     assert all(o.details.get("first_error") for o in outcomes)
     assert all(o.details["flags"] == [] for o in outcomes)
+
+
+def test_a_child_process_that_hits_the_seccomp_filter_dies_with_sigsys(code):
+    probe = textwrap.dedent("""
+        import ctypes, os, signal
+        pid = os.fork()
+        if pid == 0:
+            ctypes.CDLL(None).syscall(321, 0, 0, 0)  # bpf
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        KILLED = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSYS
+        def killed(): return KILLED
+    """)
+    outcome = score(code, Sample(response=probe, reference=["assert killed() is True"]))
+    assert outcome.score == 1.0, outcome.details
+    assert outcome.details["seccomp"] is True

@@ -471,6 +471,11 @@ ATTACKS: list[tuple[str, str, str, dict | None, list[str], float]] = [
         ctypes.CDLL(None).umount2(b"/proc", 2)
         def add(a, b): return 0
         """), None, ["forbidden_syscall"], 0.0),
+    ("kernel", "clone with CLONE_NEWUSER through the raw syscall", prog("""
+        import ctypes
+        ctypes.CDLL(None).syscall(56, 0x10000000 | 17, 0, 0, 0, 0)
+        def add(a, b): return 0
+        """), None, ["forbidden_syscall"], 0.0),
     ("kernel", "a forbidden call inside the function under test", prog("""
         import ctypes
         def add(a, b):
