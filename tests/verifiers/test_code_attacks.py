@@ -593,3 +593,28 @@ def test_a_later_sample_sees_nothing_of_an_earlier_one():
         assert second.score == 1.0, second.details  # nothing of the first one was found
     finally:
         reward.pool.close()
+
+
+def test_an_attack_does_not_shift_later_verdicts_on_the_same_sandbox():
+    # The old per-sample helper could be made to answer one job late for every later job.
+    # Each job now has its own judge and candidate: surplus answers die with their sample.
+    reward = build_reward({"name": "code", "workers": 1, "timeout": 5})
+    extra_answers = prog("""
+        import os, json, struct
+        def add(a, b):
+            d = json.dumps({"ok": True, "value": a + b}).encode()
+            for _ in range(50):
+                os.write(5, struct.pack(">I", len(d)) + d)
+            return 0
+        """)
+    right = "def add(a, b):\n    return a + b\n"
+    try:
+        verdicts = [reward.score_one(Sample(response=p, reference=TESTS)).score
+                    for p in (extra_answers, right, _WRONG, right)]
+    finally:
+        reward.pool.close()
+    # The surplus frames answer the judge's next calls with a + b for the *earlier* call's
+    # arguments, which are wrong for the next tests (and are the program's own answers).
+    assert verdicts[1:] == [1.0, 0.0, 1.0]
+    # Its first surplus answer (3, its own a + b) answers add(1, 2); the rest are stale.
+    assert verdicts[0] == pytest.approx(1 / 3)

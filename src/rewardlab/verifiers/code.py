@@ -288,7 +288,7 @@ class CodeReward(Reward):
             "wall_s": round(result.wall_s, 4),
             "verdict_in": verdict,
             "seccomp": result.seccomp, "separate_uids": result.separate_uids,
-            "limits": {"enforced_by": "rlimit (no delegated cgroup v2)",
+            "limits": {"enforced_by": "rlimit (cgroups are not used)",
                        "memory_mb_per_process": self.limits.memory_mb,
                        "processes": self.limits.processes,
                        "memory_bound_mb": self.limits.memory_bound_mb},
