@@ -503,6 +503,20 @@ ATTACKS: list[tuple[str, str, str, dict | None, list[str], float]] = [
             for _ in range(5000): x = [x]
             return x
         """), None, [], 0.0),
+    ("codec", "asking the judge to run a callback it never sent", prog("""
+        import os, json, struct
+        def add(a, b):
+            d = json.dumps({"callback": -1, "args": []}).encode()
+            os.write(5, struct.pack(">I", len(d)) + d)
+            return 0
+        """), None, ["protocol_violation"], 0.0),
+    ("codec", "a malformed in-place write-back", prog("""
+        import os, json, struct
+        def add(a, b):
+            d = json.dumps({"ok": True, "value": 3, "after": [["S", ["l"]], None]}).encode()
+            os.write(5, struct.pack(">I", len(d)) + d)
+            os._exit(0)
+        """), {"test_list": ["xs = [1]\nassert add(xs, 2) == 3"]}, ["protocol_violation"], 0.0),
     ("codec", "a generator instead of a value", prog("""
         def add(a, b):
             yield a + b

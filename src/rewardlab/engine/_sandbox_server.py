@@ -424,7 +424,10 @@ class Channel:
             raise ProtocolViolation(self.gone) from None
 
     def run_callback(self, answer):
-        fn = self.callbacks[answer["callback"]]
+        index, args = answer.get("callback"), answer.get("args")
+        if type(index) is not int or not 0 <= index < len(self.callbacks) or type(args) is not list:
+            raise CodecError("a malformed callback request")
+        fn = self.callbacks[index]
         try:
             value = fn(*[self.decode(a) for a in answer["args"]])
             reply = {"ok": True, "value": self.encode(value)}
@@ -523,7 +526,11 @@ class Remote:
         if type(after) is list and len(after) == len(args):
             for arg, new in zip(args, after, strict=True):
                 if new is not None and type(arg) in (list, dict, set):
-                    write_back(arg, channel.decode(new))
+                    try:
+                        write_back(arg, channel.decode(new))
+                    except CodecError as exc:
+                        channel.gone = f"the program broke the result protocol ({exc})"
+                        raise ProtocolViolation(channel.gone) from None
         return value
 
     def __getattr__(self, name):
