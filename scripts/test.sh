@@ -10,6 +10,15 @@ if ! command -v bwrap >/dev/null 2>&1; then
     echo "warning: bubblewrap (bwrap) is not installed; sandbox tests will be skipped" >&2
   fi
 fi
+# The code sandbox's seccomp filter is compiled by the system's libseccomp (through pyseccomp).
+if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing libseccomp2 (the code sandbox's seccomp filter)" >&2
+    apt-get update -qq && apt-get install -y -qq libseccomp2 >/dev/null
+  else
+    echo "warning: libseccomp.so.2 is missing; the code sandbox will run without seccomp" >&2
+  fi
+fi
 # Headless Chromium renders the evaluation report in tests/evaluate/test_eval_report_browser.py.
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -182,10 +182,7 @@ def test_hacks_are_flagged(code, humaneval):
         return score(code, he_sample(humaneval["HumanEval/2"], HACKS[name])).details["flags"]
 
     assert "always_equal" in flags("always-equal object")
-    assert "always_equal" in flags("float subclass with a lying __eq__")
-    assert "builtins_patched" in flags("patch builtins")
-    assert "builtins_patched" in flags("patch a module the tests use")
-    assert "forged_events" in flags("forge results on every file descriptor")
+    assert "protocol_violation" in flags("forge results on every file descriptor")
     assert "exited_early" in flags("os._exit inside the function")
 
 
@@ -386,14 +383,15 @@ def test_a_main_block_does_not_run_under_tests_but_does_for_stdio(code):
     assert score(code, Sample(response=solution, reference=STDIO)).score == 1.0
 
 
-def test_patching_os_exit_does_not_break_out_of_the_harness(code, humaneval):
-    patch = "import os\nos._exit = lambda code: None\n"
+def test_patching_its_own_process_changes_nothing_for_a_correct_solution(code, humaneval):
+    # The tests run in the judge: what a solution patches in its own process (os._exit,
+    # builtins) cannot touch them, so a correct solution still passes and nothing is flagged.
+    patch = "import os, builtins\nos._exit = lambda code: None\nbuiltins.abs = lambda x: 0\n"
     outcome = score(code, he_sample(humaneval["HumanEval/2"],
                                     "    return number % 1.0\n" + patch))
     assert outcome.status is Status.OK
-    assert outcome.score == 0.0 and "builtins_patched" in outcome.details["flags"]
-    assert_next = score(code, he_sample(humaneval["HumanEval/2"], "    return number % 1.0\n"))
-    assert assert_next.score == 1.0
+    assert outcome.score == 1.0 and outcome.details["flags"] == []
+    assert outcome.details["verdict_in"] == "judge"
 
 
 def test_the_harness_does_not_run_a_solution_exception_str(code):
@@ -407,6 +405,94 @@ def test_the_harness_does_not_run_a_solution_exception_str(code):
     """)
     outcome = score(code, Sample(response=solution, reference=["assert f() == 1",
                                                                "assert 1 == 1 + 0"]))
-    assert outcome.details["per_test"][0]["error"].startswith("Sneaky (an exception class")
+    # The solution's __str__ runs in its own process (and ends it there); the judge goes on.
+    assert "CandidateGone" in outcome.details["per_test"][0]["error"]
     assert outcome.details["per_test"][1]["passed"] is True  # the run went on
-    assert outcome.score == 0.5
+    assert outcome.score == 0.5 and outcome.details["flags"] == ["exited_early"]
+
+
+# -- the judge: what tests can do with a solution that lives in another process -------------
+
+
+def test_tests_can_pass_callbacks_mutate_arguments_and_use_solution_objects(code):
+    solution = textwrap.dedent("""
+        class Stack:
+            def __init__(self): self.items = []
+            def push(self, x): self.items.append(x)
+            def pop(self): return self.items.pop()
+            def __len__(self): return len(self.items)
+        def apply(fn, xs): return [fn(x) for x in xs]
+        def sort_in_place(xs): xs.sort()
+        def countdown(n):
+            while n: yield n; n -= 1
+    """)
+    tests = [
+        "assert apply(lambda x: x * 2, [1, 2]) == [2, 4]",  # the lambda runs in the judge
+        "xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]",
+        "s = Stack()\ns.push(5)\nassert len(s) == 1 and s.pop() == 5",
+        "assert list(countdown(3)) == [3, 2, 1]",
+    ]
+    outcome = score(code, Sample(response=solution, reference=tests))
+    assert outcome.score == 1.0, outcome.details
+    assert outcome.details["solution_objects"] >= 2 and outcome.details["flags"] == []
+
+
+def test_a_solution_cannot_replace_the_prompt_helpers_the_tests_use(code, humaneval):
+    # HumanEval/38: the tests encode with the prompt's encode_cyclic and decode with the
+    # candidate. Redefining encode_cyclic as the identity (and decoding as the identity) passed
+    # when the tests ran in the solution's namespace.
+    hack = "    return s\n\ndef encode_cyclic(s: str):\n    return s\n"
+    outcome = score(code, he_sample(humaneval["HumanEval/38"], hack))
+    assert outcome.score == 0.0 and outcome.details["first_error"].startswith("AssertionError")
+
+
+def test_a_program_past_its_time_limit_is_a_wrong_answer_not_a_grader_timeout(humaneval):
+    reward = build_reward({"name": "code", "timeout": 30, "test_timeout": 1})
+    outcome = score(reward, he_sample(humaneval["HumanEval/2"],
+                                      "    while True:\n        pass\n"))
+    assert outcome.status is Status.OK and outcome.score == 0.0
+    assert outcome.details["killed"] == "test_timeout"
+    assert outcome.details["time_limit_exceeded"] is True
+    assert outcome.details["first_error"].startswith("time limit exceeded")
+
+
+def test_a_sandbox_that_does_not_answer_in_time_is_a_grader_timeout(monkeypatch, humaneval):
+    from rewardlab.engine import sandbox as sandbox_module
+
+    # No grace period: the server's own (on-time) reply to a program that hits the total
+    # deadline now arrives after the host stopped waiting, as a hung server's would.
+    monkeypatch.setattr(sandbox_module, "_GRACE_S", -0.5)
+    reward = build_reward({"name": "code", "timeout": 1, "test_timeout": 1, "workers": 1})
+    try:
+        outcome = score(reward, he_sample(humaneval["HumanEval/2"],
+                                          "    while True:\n        pass\n"))
+    finally:
+        reward.pool.close()
+    assert outcome.status is Status.TIMEOUT, outcome
+
+
+@pytest.mark.slow
+def test_wrong_humaneval_solutions_fail_with_their_first_error(humaneval):
+    reward = build_reward({"name": "code", "timeout": 10, "test_timeout": 3,
+                           "all_or_nothing": True})
+    samples = [he_sample(p, "    return None\n") for p in humaneval.values()]
+    outcomes = reward.score(samples)
+    assert all(o.status is Status.OK and o.score == 0.0 for o in outcomes)
+    assert all(o.details.get("first_error") for o in outcomes)
+    assert all(o.details["flags"] == [] for o in outcomes)
+
+
+def test_a_child_process_that_hits_the_seccomp_filter_dies_with_sigsys(code):
+    probe = textwrap.dedent("""
+        import ctypes, os, signal
+        pid = os.fork()
+        if pid == 0:
+            ctypes.CDLL(None).syscall(321, 0, 0, 0)  # bpf
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        KILLED = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSYS
+        def killed(): return KILLED
+    """)
+    outcome = score(code, Sample(response=probe, reference=["assert killed() is True"]))
+    assert outcome.score == 1.0, outcome.details
+    assert outcome.details["seccomp"] is True

@@ -1,16 +1,17 @@
-"""Run untrusted programs in a bubblewrap sandbox, fast.
+"""Run untrusted programs in a bubblewrap sandbox, fast, with verdicts decided outside them.
 
 Each :class:`Sandbox` is one long-lived fork server (``_sandbox_server.py``) started inside
 ``bwrap`` with no network, its own PID/IPC/UTS namespaces, a read-only view of the system
 (``/usr`` and the Python installation only: no home, no project files, no ``/etc``), a size-capped
-tmpfs on ``/tmp``, a cleared environment and an unprivileged uid. The server forks one fresh
-process per job, and where the kernel allows it (checked at start) puts that process in new
-user, PID and mount namespaces with its own tmpfs work dir, so that:
+tmpfs on ``/tmp``, a cleared environment and unprivileged uids. Per job:
 
-* a sample cannot see or signal the server or any other sample;
-* when the sample's main process ends, or the deadline hits, its whole process tree dies;
-* rlimits cap CPU time, address space, processes, file size and open files; output bytes are
-  capped by the server.
+* a **candidate** process, forked from a zygote that never held any job's data, runs the
+  program in fresh user, PID and mount namespaces (own ``/tmp`` and ``/proc``), without
+  capabilities, under rlimits and a seccomp filter (:mod:`rewardlab.engine._seccomp`);
+* for tests, a **judge** process runs the trusted test code with pristine builtins; every name
+  the solution defines is a proxy that sends arguments to the candidate and receives return
+  values through a data-only codec, so comparisons and assertions never run in the candidate;
+* the server enforces wall-clock deadlines (total and per test) and output caps from outside.
 
 Forking a warm interpreter costs about a millisecond, instead of the ~20-50 ms a fresh Python
 start costs, so sandboxing does not make code rewards slow.
@@ -27,11 +28,11 @@ import atexit
 import concurrent.futures
 import contextlib
 import functools
+import itertools
 import json
 import logging
 import os
 import queue
-import secrets
 import select
 import shutil
 import signal
@@ -44,6 +45,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from rewardlab.engine._seccomp import compiled_filter, seccomp_wanted
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,11 @@ class Limits:
 
     Args:
         cpu_s: CPU seconds (``RLIMIT_CPU``); the process gets SIGXCPU/SIGKILL past it.
-        memory_mb: Address space per process (``RLIMIT_AS``).
-        processes: Processes and threads the sample may have at once (``RLIMIT_NPROC``).
+        memory_mb: Address space per process (``RLIMIT_AS``). The machine's cgroups are not
+            used (see ``docs/code-sandbox.md``), so a sample's worst case is
+            ``processes * memory_mb`` (:attr:`memory_bound_mb`).
+        processes: Processes and threads the sample may have at once (``RLIMIT_NPROC``; with
+            a uid of its own per sandbox this counts the sample's processes only).
         file_size_mb: Largest file the sample may write (``RLIMIT_FSIZE``).
         open_files: Open file descriptors (``RLIMIT_NOFILE``).
         output_bytes: Bytes of stdout (and of stderr) kept; more kills the job.
@@ -86,6 +92,11 @@ class Limits:
             if not isinstance(value, int | float) or value <= 0:
                 raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
 
+    @property
+    def memory_bound_mb(self) -> int:
+        """The most memory one sample can hold: every process at its address-space limit."""
+        return int(self.processes * self.memory_mb)
+
 
 @dataclass
 class RunResult:
@@ -96,10 +107,16 @@ class RunResult:
         signal: The signal name that ended it, if any (``SIGKILL``, ``SIGXCPU``...).
         stdout: Captured standard output (capped).
         stderr: The tail of standard error.
-        events: Harness events that carried this job's nonce (tests mode).
-        forged_events: Lines on the result channel without the right nonce (tampering).
+        events: Events from the judge (tests and call modes): ``load``, ``begin``/``end``
+            per test, ``error``, ``candidate_gone``, ``finished``. Only the judge writes them;
+            the candidate has no access to this channel.
+        forged_events: Kept for compatibility; always 0 (the candidate cannot write events).
         killed: Why the sandbox killed it: ``timeout``, ``test_timeout``, ``output_limit``,
-            ``sandbox_crashed`` or ``None``.
+            ``sandbox_crashed``, ``sandbox_timeout`` (the server itself did not answer within
+            the deadline plus a grace period) or ``None``.
+        judge_failed: The judge (trusted test runner) did not finish cleanly.
+        seccomp: Whether the candidate ran under the seccomp filter.
+        separate_uids: Whether the server/judge and the candidate ran under different uids.
         open_test: The test running when it was killed.
         wall_s: Wall-clock seconds.
         isolation: ``bwrap`` (with ``+ns`` when each sample had its own namespaces) or
@@ -116,6 +133,9 @@ class RunResult:
     open_test: int | None = None
     wall_s: float = 0.0
     isolation: str = ""
+    judge_failed: bool = False
+    seccomp: bool = False
+    separate_uids: bool = False
 
     @property
     def timed_out(self) -> bool:
@@ -172,6 +192,21 @@ def _system_binds() -> list[str]:
     return args
 
 
+_uid_counter = itertools.count()
+
+
+def _server_args(uids: bool) -> list[str]:
+    """The server's arguments: the seccomp program and (as root) a judge/candidate uid pair."""
+    program = compiled_filter()[0] if seccomp_wanted() else b""
+    uid_arg = "-"
+    if uids and os.getuid() == 0:
+        # A pair of uids of its own per sandbox: RLIMIT_NPROC then counts one sample's
+        # processes, and nothing the candidate runs as may signal the server or the judge.
+        slot = (os.getpid() * 64 + next(_uid_counter)) % 1_000_000
+        uid_arg = f"{200_000 + 2 * slot}:{200_001 + 2 * slot}"
+    return [program.hex() or "-", uid_arg]
+
+
 def bwrap_command(limits: Limits, python_paths: tuple[str, ...] = ()) -> list[str]:
     """The ``bwrap`` command line that starts a sandboxed fork server.
 
@@ -197,7 +232,7 @@ def bwrap_command(limits: Limits, python_paths: tuple[str, ...] = ()) -> list[st
     for host, inside in zip(python_paths, paths, strict=True):
         cmd += ["--ro-bind", os.path.realpath(host), inside]
     cmd += ["--chdir", "/tmp", f"{_SANDBOX_PYTHON}/bin/{exe}", "-I", "-c",
-            SERVER_SOURCE.read_text(), "--sandboxed", *paths]
+            SERVER_SOURCE.read_text(), "--sandboxed", *_server_args(True), *paths]
     return cmd
 
 
@@ -212,7 +247,7 @@ def _spawner_for(pid: int) -> concurrent.futures.ThreadPoolExecutor:
 
 def _process_command(python_paths: tuple[str, ...] = ()) -> list[str]:
     return [sys.executable, "-I", "-c", SERVER_SOURCE.read_text(), "--process",
-            *(os.path.realpath(p) for p in python_paths)]
+            *_server_args(False), *(os.path.realpath(p) for p in python_paths)]
 
 
 def _write_message(fd: int, obj: Any) -> None:
@@ -270,6 +305,7 @@ class Sandbox:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._nested = False
+        self._hello: dict[str, Any] = {}
         self._errlog: Any = None
         self.restarts = 0
 
@@ -306,6 +342,7 @@ class Sandbox:
             detail = errlog.read().decode(errors="replace")[-1000:]
             raise SandboxUnavailable(f"the sandbox server did not start: {detail or 'no output'}")
         self._errlog = errlog
+        self._hello = hello
         self._nested = bool(hello.get("nested_namespaces")) and self.namespaces
 
     def _death_note(self) -> str:
@@ -346,7 +383,9 @@ class Sandbox:
         *,
         stdin: str = "",
         tests: list[str] | None = None,
-        setup: str = "",
+        prelude: str = "",
+        names: list[str] | None = None,
+        solution_wins: list[str] | None = None,
         fn_name: str | None = None,
         calls: list[list[Any]] | None = None,
         timeout: float = 10.0,
@@ -356,13 +395,15 @@ class Sandbox:
         """Run one job in a fresh sandboxed process and wait for it.
 
         Args:
-            mode: ``script`` (run ``code`` with ``stdin``), ``tests`` (run ``code`` then the
-                instrumented ``setup`` and ``tests`` sources) or ``call`` (call ``fn_name``
-                with each argument list in ``calls``).
+            mode: ``script`` (run ``code`` with ``stdin``), ``tests`` (the judge runs
+                ``prelude`` and the instrumented ``tests`` against the program ``code``) or
+                ``call`` (the judge calls ``fn_name`` with each argument list in ``calls``).
             code: The untrusted program.
-            stdin: Standard input for the program.
-            tests: Test sources (``tests`` mode).
-            setup: Source run before the tests, in their namespace.
+            stdin: Standard input for the program (``script``).
+            tests: Test sources (``tests`` mode), run by the judge.
+            prelude: Trusted source the judge runs before the tests (prompt helpers, imports).
+            names: Names the tests use that the solution may define (proxied to it).
+            solution_wins: Names for which the solution's definition replaces the prelude's.
             fn_name: Function to call (``call`` mode).
             calls: Argument lists (``call`` mode).
             timeout: Wall-clock deadline for the whole job.
@@ -373,31 +414,35 @@ class Sandbox:
             The :class:`RunResult`; sandbox failures come back as ``killed="sandbox_crashed"``.
         """
         limits = limits or self.limits
-        nonce = secrets.token_hex(16)
+        cand_limits = {**asdict(limits), "cpu_s": max(1, round(min(limits.cpu_s, timeout + 1)))}
         job = {
-            "mode": mode, "code": code, "stdin": stdin, "tests": tests or [], "setup": setup,
+            "mode": mode, "code": code, "stdin": stdin, "tests": tests or [],
+            "prelude": prelude, "names": names or [], "solution_wins": solution_wins or [],
             "fn_name": fn_name, "calls": calls or [], "timeout": timeout,
-            "test_timeout": test_timeout, "nonce": nonce, "namespaces": self.namespaces,
-            "result_fd": 64 + secrets.randbelow(900),
-            "limits": {**asdict(limits), "cpu_s": max(1, round(min(limits.cpu_s, timeout + 1)))},
+            "test_timeout": test_timeout, "namespaces": self.namespaces,
+            "limits": cand_limits,
         }
         with self._lock:
             self._ensure_started()
             assert self._proc is not None and self._proc.stdin and self._proc.stdout
+            if self._hello.get("separate_uids"):
+                # The zygote and the waiter share the candidate's uid (and so its count).
+                job["limits"]["processes"] = limits.processes + 2
+            deadline = time.monotonic() + timeout + _GRACE_S
             try:
                 _write_message(self._proc.stdin.fileno(), job)
-                reply = _read_message(self._proc.stdout.fileno(),
-                                      time.monotonic() + timeout + _GRACE_S)
+                reply = _read_message(self._proc.stdout.fileno(), deadline)
             except OSError:
                 reply = None
             if reply is None or "server_error" in reply:
                 why = (reply or {}).get("server_error") or self._death_note()
                 level = self.isolation_level
+                late = reply is None and time.monotonic() >= deadline
                 self._stop()
                 self.restarts += 1
-                return RunResult(None, None, stderr=why, killed="sandbox_crashed",
-                                 isolation=level)
-        return _to_result(reply, nonce, self.isolation_level)
+                return RunResult(None, None, stderr=why, isolation=level,
+                                 killed="sandbox_timeout" if late else "sandbox_crashed")
+        return _to_result(reply, self.isolation_level, self._hello)
 
     def close(self) -> None:
         """Stop the server. Safe to call twice."""
@@ -411,27 +456,15 @@ class Sandbox:
         self.close()
 
 
-def _to_result(reply: dict[str, Any], nonce: str, isolation: str) -> RunResult:
-    events: list[dict[str, Any]] = []
-    forged = 0
-    for line in reply.get("events", "").splitlines():
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            forged += 1
-            continue
-        if isinstance(event, dict) and event.get("nonce") == nonce:
-            event.pop("nonce")
-            events.append(event)
-        else:
-            forged += 1
+def _to_result(reply: dict[str, Any], isolation: str, hello: dict[str, Any]) -> RunResult:
+    events = [e for e in reply.get("events", []) if isinstance(e, dict)]
     return RunResult(
         exit_code=reply.get("exit_code"), signal=reply.get("signal"),
         stdout=reply.get("stdout", ""), stderr=reply.get("stderr", ""), events=events,
-        forged_events=forged, killed=reply.get("killed"), open_test=reply.get("open_test"),
+        killed=reply.get("killed"), open_test=reply.get("open_test"),
         wall_s=float(reply.get("wall_s", 0.0)), isolation=isolation,
+        judge_failed=bool(reply.get("judge_failed")), seccomp=bool(hello.get("seccomp")),
+        separate_uids=bool(hello.get("separate_uids")),
     )
 
 

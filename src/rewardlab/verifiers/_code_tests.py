@@ -9,23 +9,21 @@ Every supported format becomes a :class:`TestPlan`:
   lists of ``{"input", "output"}`` cases.
 * A plain list of assert strings (or ``{"asserts": [...]}``).
 
-Assert statements are rewritten so that each one reports ``begin``/``end`` through the
-sandbox's private channel (a test only passes by reaching its end), comparisons refuse objects
-of user-defined types compared against builtin values (the always-equal hack), and truth tests
-refuse user-defined objects.
+Assert statements are rewritten so that each one reports ``begin``/``end`` to the sandbox
+server (a test only passes by reaching its end). The rewritten tests run in the sandbox's judge
+process, never in the candidate's: names the solution defines (:func:`free_names`) reach the
+judge as proxies that return plain data only, so comparisons and builtins are the judge's own.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-_CMP_NAMES = {ast.Eq: "Eq", ast.NotEq: "NotEq", ast.Lt: "Lt", ast.LtE: "LtE", ast.Gt: "Gt",
-              ast.GtE: "GtE", ast.In: "In", ast.NotIn: "NotIn"}
 
 
 class BadTests(ValueError):
@@ -40,7 +38,11 @@ class TestPlan:
         kind: ``asserts`` (instrumented sources), ``stdio`` (program per input) or ``call``
             (function called per input).
         sources: Instrumented test sources (``asserts``).
-        setup: Source run before the tests (imports, setup code).
+        prelude: Trusted source the judge runs before the tests (a HumanEval prompt's helpers
+            and imports, MBPP's test imports and setup code).
+        names: Names the tests use that are not builtins (the judge asks the solution for them).
+        solution_wins: Names whose solution definition replaces the prelude's (the entry point
+            a HumanEval prompt declares with an empty body).
         count: Number of tests.
         prefix: Code put before the solution (HumanEval prompt or its imports).
         inputs: Standard inputs or argument lists.
@@ -51,7 +53,9 @@ class TestPlan:
 
     kind: Literal["asserts", "stdio", "call"]
     sources: list[str] = field(default_factory=list)
-    setup: str = ""
+    prelude: str = ""
+    names: list[str] = field(default_factory=list)
+    solution_wins: list[str] = field(default_factory=list)
     count: int = 0
     prefix: str = ""
     inputs: list[Any] = field(default_factory=list)
@@ -69,7 +73,7 @@ class _Instrument(ast.NodeTransformer):
             return node
         index = self.next_index
         self.next_index += 1
-        guarded = ast.Assert(test=_guard_truth(node.test), msg=node.msg)
+        guarded = ast.Assert(test=node.test, msg=node.msg)
         begin = ast.Expr(_call("_rlbegin", [ast.Constant(index)]))
         failed = ast.ExceptHandler(
             type=ast.Name("BaseException", ast.Load()), name="_rl_error",
@@ -81,31 +85,6 @@ class _Instrument(ast.NodeTransformer):
 
 def _call(name: str, args: list[ast.expr]) -> ast.Call:
     return ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
-
-
-class _Compares(ast.NodeTransformer):
-    def visit_Compare(self, node: ast.Compare) -> Any:
-        self.generic_visit(node)
-        names = [_CMP_NAMES.get(type(op)) for op in node.ops]
-        if None in names:  # "is" / "is not" cannot be fooled by __eq__
-            return node
-        ops = ast.Tuple([ast.Constant(n) for n in names], ast.Load())
-        return _call("_rlcmp", [ops, node.left, *node.comparators])
-
-
-def _guard_truth(test: ast.expr) -> ast.expr:
-    test = _Compares().visit(test)
-    return _guard_value(test)
-
-
-def _guard_value(node: ast.expr) -> ast.expr:
-    if isinstance(node, ast.BoolOp):
-        return ast.BoolOp(node.op, [_guard_value(v) for v in node.values])
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return ast.UnaryOp(ast.Not(), _guard_value(node.operand))
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_rlcmp":
-        return node
-    return _call("_rltruth", [node])
 
 
 def instrument(source: str, start: int = 0) -> tuple[str, int]:
@@ -134,7 +113,37 @@ def _as_list(value: Any, what: str) -> list[Any]:
     return value
 
 
-def _asserts_plan(asserts: Sequence[Any], setup: str = "") -> TestPlan:
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def free_names(*sources: str) -> list[str]:
+    """Names the sources read that are not builtins: the solution may define them.
+
+    Asking for more names than needed is harmless (the judge's own definitions, run later,
+    replace the solution's), so every loaded name counts.
+    """
+    names: set[str] = set()
+    for source in sources:
+        if not source:
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        names.update(node.id for node in ast.walk(tree)
+                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+    return sorted(n for n in names - _BUILTIN_NAMES if not n.startswith("_rl"))
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _asserts_plan(asserts: Sequence[Any], prelude: str = "") -> TestPlan:
     sources, count = [], 0
     for item in asserts:
         if not isinstance(item, str):
@@ -144,7 +153,10 @@ def _asserts_plan(asserts: Sequence[Any], setup: str = "") -> TestPlan:
         count += n
     if count == 0:
         raise BadTests("the tests contain no assert statements")
-    return TestPlan("asserts", sources=sources, setup=setup, count=count)
+    if prelude and not _parses(prelude):
+        raise BadTests("the test imports/setup code does not parse")
+    return TestPlan("asserts", sources=sources, prelude=prelude, count=count,
+                    names=free_names(prelude, *asserts))
 
 
 def plan_tests(reference: Any, prompt: str = "") -> TestPlan:
@@ -179,17 +191,23 @@ def plan_tests(reference: Any, prompt: str = "") -> TestPlan:
         entry = reference["entry_point"]
         if not isinstance(entry, str) or not entry.isidentifier():
             raise BadTests(f"entry_point must be a function name, got {entry!r}")
-        source, count = instrument(f"{reference['test']}\n\ncheck({entry})\n")
+        test = f"{reference['test']}\n\ncheck({entry})\n"
+        source, count = instrument(test)
         if count == 0:
             raise BadTests("the HumanEval test has no assert statements")
-        return TestPlan("asserts", sources=[source], count=count,
-                        prefix=str(reference.get("prompt") or prompt), entry_point=entry)
+        prefix = str(reference.get("prompt") or prompt)
+        # The prompt is trusted reference text: the judge runs it, so the helpers the tests
+        # use (HumanEval/38's encode_cyclic, /32's poly) are the prompt's, not the solution's.
+        prelude = prefix if _parses(prefix) else ""
+        return TestPlan("asserts", sources=[source], count=count, prefix=prefix,
+                        entry_point=entry, prelude=prelude, solution_wins=[entry],
+                        names=sorted({*free_names(prelude, test), entry}))
     if "test_list" in reference:
         imports = reference.get("test_imports") or []
         if isinstance(imports, str):
             imports = [imports]
         setup = "\n".join([*imports, str(reference.get("test_setup_code") or "")])
-        return _asserts_plan(_as_list(reference["test_list"], "test_list"), setup)
+        return _asserts_plan(_as_list(reference["test_list"], "test_list"), setup.strip())
     if "asserts" in reference:
         return _asserts_plan(_as_list(reference["asserts"], "asserts"))
     if "input" in reference and "output" in reference and "inputs" not in reference:

@@ -5,6 +5,15 @@ CodeContests, with ``fn_name`` for call-based tasks) and plain assert lists; see
 :func:`rewardlab.verifiers._code_tests.plan_tests`. Score is the fraction of tests passed
 (or all-or-nothing). Details carry per-test results, the first failure's error text (useful
 as feedback to the policy), hack flags and the sandbox isolation level.
+
+Verdicts are decided outside the program's process: asserts run in the sandbox's judge
+process (the program only returns data through a data-only codec), stdin/stdout outputs and
+call-based return values are compared here on the host.
+
+A program that runs past a time limit (per test, or the sample's total ``timeout``) is a wrong
+answer: the outcome is ``ok``, the unfinished tests fail, ``details.killed`` says which limit
+and ``details.first_error`` says so. The ``timeout`` status is kept for the grader itself: the
+sandbox server not answering within the deadline plus a grace period.
 """
 
 from __future__ import annotations
@@ -38,9 +47,11 @@ class CodeReward(Reward):
 
     Args:
         all_or_nothing: Score 1.0 only when every test passes, else 0.0.
-        timeout: Total wall-clock seconds for one sample's tests.
+        timeout: Total wall-clock seconds for one sample's tests (the program's time limit; a
+            program past it fails the unfinished tests).
         test_timeout: Wall-clock seconds for each test (assert or stdin case).
-        memory_mb: Address-space limit for the program.
+        memory_mb: Address-space limit for each of the program's processes; the sample's
+            worst case is ``max_processes * memory_mb`` (``details.memory_bound_mb``).
         max_processes: Processes/threads the program may run at once.
         max_output_bytes: Output bytes kept; more ends the program.
         extract: Take the code from markdown fences when the response has them.
@@ -58,7 +69,7 @@ class CodeReward(Reward):
         timeout: float = 20.0,
         test_timeout: float = 6.0,
         memory_mb: int = 1024,
-        max_processes: int = 32,
+        max_processes: int = 8,
         max_output_bytes: int = 1 << 20,
         extract: bool = True,
         isolation: Literal["auto", "bwrap", "process"] = "auto",
@@ -116,6 +127,8 @@ class CodeReward(Reward):
             result = await pool.arun("call", code, fn_name=plan.fn_name, calls=plan.inputs,
                                      timeout=self.timeout, test_timeout=self.test_timeout,
                                      limits=self.limits)
+            if result.killed in ("sandbox_crashed", "sandbox_timeout"):
+                return _sandbox_failure(result)
             return self._grade_calls(plan, result)
         return await self._run_stdio(pool, plan, code)
 
@@ -129,15 +142,18 @@ class CodeReward(Reward):
                 code = f"{plan.prefix}\n\n{code}"
             else:
                 code = plan.prefix + code  # a completion continues the prompt
-        return await pool.arun("tests", code, tests=plan.sources, setup=plan.setup,
+        return await pool.arun("tests", code, tests=plan.sources, prelude=plan.prelude,
+                               names=plan.names, solution_wins=plan.solution_wins,
                                timeout=self.timeout, test_timeout=self.test_timeout,
                                limits=self.limits)
 
     def _grade_asserts(self, plan: TestPlan, result: RunResult) -> Outcome:
+        if result.killed in ("sandbox_crashed", "sandbox_timeout"):
+            return _sandbox_failure(result)
         failures: dict[int, str] = {}
         passes: set[int] = set()
-        flags: set[str] = set()
-        load_error = tamper = None
+        flags = _flags_of(result)
+        load_error = None
         errors: list[str] = []
         finished = False
         for event in result.events:
@@ -145,8 +161,8 @@ class CodeReward(Reward):
             if kind == "end":
                 index = event.get("test")
                 if not isinstance(index, int) or not 0 <= index < plan.count:
-                    flags.add("forged_events")
-                elif event.get("passed"):
+                    continue
+                if event.get("passed"):
                     passes.add(index)
                 else:
                     failures.setdefault(index, str(event.get("error", "failed")))
@@ -154,47 +170,55 @@ class CodeReward(Reward):
                         flags.add("always_equal")
             elif kind == "load" and not event.get("ok"):
                 load_error = str(event.get("error", "the solution failed to load"))
-            elif kind == "tampered":
-                tamper = str(event.get("error"))
-                flags.add("builtins_patched")
+                if event.get("protocol"):
+                    flags.add("protocol_violation")
+            elif kind == "prelude_error":
+                return Outcome.fail(Status.BAD_REFERENCE, "the reference's prompt/setup code "
+                                    f"failed in the judge: {event.get('error')}"[:500])
             elif kind == "error":
                 errors.append(f"{event.get('where')}: {event.get('error')}")
+            elif kind == "candidate_gone":
+                flags.add("protocol_violation" if event.get("protocol") else "exited_early")
             elif kind == "finished":
                 finished = True
-        if result.forged_events:
-            flags.add("forged_events")
-        if result.killed is None and not finished and load_error is None and tamper is None:
-            flags.add("exited_early")
+        if not finished and result.killed is None:
+            return Outcome.fail(Status.ERROR, "the sandbox's judge did not finish: "
+                                f"{result.stderr[-300:] or 'no output'}",
+                                isolation=result.isolation)
         if result.open_test is not None and result.killed:
-            failures.setdefault(int(result.open_test), f"killed: {result.killed}")
+            failures.setdefault(int(result.open_test), _why_stopped(result))
         passed = passes - set(failures)
-        if flags & {"forged_events", "builtins_patched"}:
-            passed = set()  # the results cannot be trusted at all
+        if flags & {"protocol_violation", "forbidden_syscall"}:
+            passed = set()  # the program attacked the harness: no credit at all
         per_test = [{"test": i, "passed": i in passed,
                      **({"error": failures[i]} if i in failures else {})}
                     for i in range(min(plan.count, _MAX_PER_TEST))]
-        first_error = (load_error or tamper
+        first_error = (load_error
                        or next((failures[i] for i in sorted(failures)), None)
                        or (errors[0] if errors else None))
         if first_error is None and len(passed) < plan.count:
             first_error = _why_stopped(result)
-        return self._outcome(len(passed), plan.count, result, per_test, first_error, flags)
+        handles = next((e.get("handles", 0) for e in result.events
+                        if e.get("event") == "finished"), 0)
+        return self._outcome(len(passed), plan.count, result, per_test, first_error, flags,
+                             handles=handles, verdict="judge")
 
     # -- call-based (fn_name) ----------------------------------------------------------------
 
     def _grade_calls(self, plan: TestPlan, result: RunResult) -> Outcome:
-        passed, failures, flags = 0, {}, set()
+        passed, failures, flags = 0, {}, _flags_of(result)
         load_error = None
         per_test: list[dict[str, Any]] = []
         seen: set[int] = set()
         for event in result.events:
             if event.get("event") == "load" and not event.get("ok"):
                 load_error = str(event.get("error"))
+            if event.get("event") == "candidate_gone":
+                flags.add("protocol_violation" if event.get("protocol") else "exited_early")
             if event.get("event") != "end" or not isinstance(event.get("test"), int):
                 continue
             i = event["test"]
             if i in seen or not 0 <= i < plan.count:
-                flags.add("forged_events")
                 continue
             seen.add(i)
             if "value" in event and values_match(event["value"], plan.outputs[i]):
@@ -209,11 +233,9 @@ class CodeReward(Reward):
                 failures[i] = err
             if i < _MAX_PER_TEST:
                 per_test.append({"test": i, "passed": ok, **({"error": err} if err else {})})
-        if result.forged_events:
-            flags.add("forged_events")
-        if any(e.get("event") == "tampered" for e in result.events):
-            flags.add("builtins_patched")
-        if flags & {"forged_events", "builtins_patched"}:
+        if result.open_test is not None and result.killed:
+            failures.setdefault(int(result.open_test), _why_stopped(result))
+        if flags & {"protocol_violation", "forbidden_syscall"}:
             passed = 0
         first_error = load_error or next((failures[i] for i in sorted(failures)), None)
         if first_error is None and passed < plan.count:
@@ -234,10 +256,9 @@ class CodeReward(Reward):
                 break
             last = await pool.arun("script", code, stdin=stdin,
                                    timeout=min(self.test_timeout, remaining), limits=self.limits)
-            if last.killed == "sandbox_crashed":
+            if last.killed in ("sandbox_crashed", "sandbox_timeout"):
                 return _sandbox_failure(last)
-            if last.forged_events:
-                flags.add("forged_events")
+            flags |= _flags_of(last)
             ok = last.killed is None and last.exit_code == 0 and outputs_match(last.stdout,
                                                                                  expected)
             error = None
@@ -256,9 +277,8 @@ class CodeReward(Reward):
     # -- shared ----------------------------------------------------------------------------
 
     def _outcome(self, passed: int, total: int, result: RunResult, per_test: list[dict[str, Any]],
-                 first_error: str | None, flags: set[str]) -> Outcome:
-        if result.killed == "sandbox_crashed":
-            return _sandbox_failure(result)
+                 first_error: str | None, flags: set[str], handles: int = 0,
+                 verdict: str = "host") -> Outcome:
         fraction = passed / total if total else 0.0
         score = (1.0 if passed == total else 0.0) if self.all_or_nothing else fraction
         details: dict[str, Any] = {
@@ -266,7 +286,19 @@ class CodeReward(Reward):
             "isolation": result.isolation, "flags": sorted(flags),
             "exit_code": result.exit_code, "killed": result.killed,
             "wall_s": round(result.wall_s, 4),
+            "verdict_in": verdict,
+            "seccomp": result.seccomp, "separate_uids": result.separate_uids,
+            "limits": {"enforced_by": "rlimit (cgroups are not used)",
+                       "memory_mb_per_process": self.limits.memory_mb,
+                       "processes": self.limits.processes,
+                       "memory_bound_mb": self.limits.memory_bound_mb},
         }
+        if result.timed_out:
+            details["time_limit_exceeded"] = True
+        if handles:
+            # Objects the solution returned that are not data (class instances, generators)
+            # stayed in its process; tests could only call into them, never compare them.
+            details["solution_objects"] = handles
         if first_error:
             details["first_error"] = first_error[:_TAIL]
         if passed < total and result.stderr:
@@ -286,13 +318,22 @@ def _short(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _flags_of(result: RunResult) -> set[str]:
+    flags = set()
+    if result.signal == "SIGSYS":
+        flags.add("forbidden_syscall")
+    return flags
+
+
 def _why_stopped(result: RunResult) -> str:
     if result.killed == "timeout":
-        return f"timed out after {result.wall_s:.1f} s"
+        return f"time limit exceeded: the program ran past the {result.wall_s:.1f} s total"
     if result.killed == "test_timeout":
-        return f"test {result.open_test} exceeded its deadline"
+        return f"time limit exceeded: test {result.open_test} ran past its per-test limit"
     if result.killed == "output_limit":
         return "output limit exceeded"
+    if result.signal == "SIGSYS":
+        return "the program made a system call the sandbox forbids (killed by SIGSYS)"
     if result.signal:
         return f"killed by {result.signal}"
     return f"the program exited (code {result.exit_code}) before the tests finished"
@@ -308,5 +349,8 @@ def _why_failed_script(result: RunResult, expected: str) -> str:
 
 
 def _sandbox_failure(result: RunResult) -> Outcome:
+    if result.killed == "sandbox_timeout":  # the grader's own deadline, not the program's
+        return Outcome.fail(Status.TIMEOUT, f"the sandbox did not answer: {result.stderr}"[:500],
+                            isolation=result.isolation)
     return Outcome.fail(Status.ERROR, f"the sandbox failed: {result.stderr}"[:500],
                         isolation=result.isolation)
