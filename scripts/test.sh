@@ -24,4 +24,6 @@ fi
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# verl and OpenRLHF at the tested releases, without their GPU requirements (see the file).
+.venv/bin/python -m pip install -q --no-deps -r tests/trainers-nodeps.txt
 exec .venv/bin/python -m pytest "$@"

@@ -1,31 +1,42 @@
-"""verl adapter: ``compute_score`` in every form verl's reward managers call.
+"""verl adapter: ``compute_score`` in the forms verl's reward loop calls.
 
-Point verl at this module (``custom_reward_function.path=<site-packages>/rewardlab/integrations/
-verl.py``, ``custom_reward_function.name=compute_score``) and name the spec with
-``custom_reward_function.reward_kwargs.spec=/path/spec.yaml`` or ``$REWARDLAB_SPEC``:
+Point verl (0.9.x) at this module and name the spec; ``rewardlab export verl SPEC`` prints the
+whole set of Hydra overrides (see docs/trainers.md)::
 
-* ``compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw)``: keyword form
-  of the ``naive``/``dapo`` managers; also the picklable positional form run in a process pool by
-  the ``prime`` manager (all four leading parameters are positional-or-keyword).
-* ``compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos, **kw)``: the
-  ``batch`` manager; applies a ``group_advantage`` spec inside each prompt's group
-  (``extra_info["index"]``).
-* ``compute_score_async(...)``: the Reward Loop's awaited form.
+    reward.custom_reward_function.path=<site-packages>/rewardlab/integrations/verl.py
+    reward.custom_reward_function.name=compute_score
+    +reward.custom_reward_function.reward_kwargs.spec=/path/spec.yaml
+
+The file loads both by path (verl's ``load_extern_object`` executes it as a module that is not
+in ``sys.modules``) and as ``pkg://rewardlab.integrations.verl``.
+
+* ``compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw)``: the keyword
+  form of the reward-loop managers (``naive``, ``dapo``, ``gdpo`` and rewardlab's own
+  :mod:`rewardlab.integrations.verl_manager`); also picklable for process pools.
+* ``compute_score_async(...)``: the awaited form (verl awaits coroutine functions).
+* ``compute_score_batch(...)``: one call for a whole batch, for callers that have one (verl
+  0.9's reward loop no longer has a batch manager).
 
 A spec with several aliases (``rewards: {openai/gsm8k: ..., default: ...}``) routes each
 sample by ``data_source`` (falling back to the ``default`` alias; a sample with neither is
 ``skipped``), like verl's own ``default_compute_score`` dispatcher. Every call returns a dict with
 the same keys, whatever the data source: ``score``, ``acc``, ``status`` and one key per
-component of any of the spec's combinators (NaN where a component does not apply). List ground
-truths arriving as numpy arrays are converted. A failed outcome scores ``failure_score``
-(default 0.0, as verl itself does on errors) and says why in ``status``.
+component of any of the spec's combinators. A component that was not scored (the sample failed,
+or the component does not apply to its data source) is ``0.0`` there, never NaN, because verl's
+``gdpo`` estimator normalizes these keys inside each group and one NaN would turn the whole
+group's advantages into NaN; ``status`` says what happened. A failed outcome scores
+``failure_score`` (default 0.0); rewardlab's reward manager turns that into a masked sample (see
+:mod:`rewardlab.integrations.verl_manager`). The multi-turn fields verl adds to ``extra_info``
+(``num_turns``, ``rollout_reward_scores``, ``tool_extra_fields``) become the matching
+:class:`~rewardlab.types.Sample` fields.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from rewardlab.integrations.common import (
@@ -40,13 +51,15 @@ from rewardlab.types import Outcome, Sample, Status
 DEFAULT_ALIAS = "default"
 
 
-@dataclass
 class Router:
-    """The plans of a spec by alias, and the fixed component keys of every result."""
+    """The plans of a spec by alias, and the fixed component keys of every result.
 
-    plans: dict[str, RewardPlan]
-    routed: bool
-    keys: list[str]
+    A plain class on purpose: verl executes this file as a module that is not in
+    ``sys.modules``, where ``@dataclass`` (under postponed annotations) fails.
+    """
+
+    def __init__(self, plans: dict[str, RewardPlan], routed: bool, keys: list[str]) -> None:
+        self.plans, self.routed, self.keys = plans, routed, keys
 
     def select(self, data_source: Any) -> RewardPlan | None:
         """The plan for a data source (``None``: no alias applies)."""
@@ -78,12 +91,19 @@ def _skipped(data_source: Any, router: Router) -> Outcome:
                         f"{', '.join(router.plans)})"[:300])
 
 
+MULTI_TURN_KEYS = ("num_turns", "rollout_reward_scores", "tool_extra_fields")
+"""``extra_info`` keys verl's reward loop adds for multi-turn rollouts (Sample fields here)."""
+
+
 def sample_from_verl(data_source: Any, solution_str: str, ground_truth: Any,
                      extra_info: Any = None) -> Sample:
     """The :class:`Sample` for one verl call.
 
     ``extra_info`` goes into metadata (with ``data_source``); its ``question`` or ``prompt``
-    becomes the prompt when present; its ``index`` becomes the group id.
+    becomes the prompt when present; its ``index`` becomes the group id; ``num_turns``,
+    ``rollout_reward_scores`` and ``tool_extra_fields`` become the Sample's multi-turn fields
+    (verl's ``naive`` manager also merges the tool fields into ``extra_info`` itself, so they
+    stay in metadata too).
     """
     info = to_plain(extra_info) if extra_info is not None else {}
     info = info if isinstance(info, dict) else {"extra_info": info}
@@ -91,9 +111,17 @@ def sample_from_verl(data_source: Any, solution_str: str, ground_truth: Any,
     if not (isinstance(prompt, str) or (isinstance(prompt, list) and all(
             isinstance(m, dict) and "role" in m and "content" in m for m in prompt))):
         prompt = None
+    turns = info.get("num_turns")
+    scores = info.get("rollout_reward_scores")
+    tools = info.get("tool_extra_fields")
     return Sample(response=str(solution_str), prompt=prompt, reference=to_plain(ground_truth),
-                  metadata={**info, "data_source": to_plain(data_source)},
-                  group=info.get("index") if isinstance(info.get("index"), str | int) else None)
+                  metadata={**{k: v for k, v in info.items() if k not in MULTI_TURN_KEYS},
+                            "data_source": to_plain(data_source)},
+                  group=info.get("index") if isinstance(info.get("index"), str | int) else None,
+                  num_turns=turns if isinstance(turns, int) and not isinstance(turns, bool)
+                  and turns >= 0 else None,
+                  rollout_reward_scores=scores if isinstance(scores, Mapping) else {},
+                  tool_extra_fields=tools if isinstance(tools, Mapping) else {})
 
 
 def result_dict(keys: list[str], outcome: Outcome, *, failure_score: float = 0.0,
@@ -119,8 +147,9 @@ def result_dict(keys: list[str], outcome: Outcome, *, failure_score: float = 0.0
         "status": outcome.status.value,
     }
     for name, value in components.items():
-        # verl stacks these into arrays: keep them floats, NaN marking a missing component
-        result[name] = float("nan") if value is None else float(value)
+        # verl stacks these into arrays and its gdpo estimator normalizes them per group: a
+        # missing component is 0.0 (never NaN, which would poison the group); see `status`
+        result[name] = 0.0 if value is None else float(value)
     return result
 
 
@@ -216,3 +245,109 @@ def compute_score_batch(data_sources: Sequence[Any], solution_strs: Sequence[str
             result["score"] = adv.score if adv.is_ok else float(failure_score)
         results.append(result)
     return results
+
+
+MANAGER_CLASS = "RewardlabRewardManager"
+"""The reward-manager class in :mod:`rewardlab.integrations.verl_manager`."""
+
+
+def _hydra_value(value: Any) -> str:
+    """One value in Hydra's override grammar (strings quoted unless plainly a path/word)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, list | tuple):
+        # list items are always quoted: a component named "1" or "null" stays a string
+        return "[" + ",".join(_quoted(str(v)) if isinstance(v, str) else _hydra_value(v)
+                              for v in value) + "]"
+    text = str(value)
+    plain = re.fullmatch(r"[A-Za-z0-9_./+-]+", text) and text.lower() not in (
+        "true", "false", "null", "none", "nan", "inf")
+    return text if plain else _quoted(text)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def verl_overrides(spec: str | Path, *, failure_score: float = 0.0,
+                   estimator: str | None = None) -> tuple[list[str], list[str]]:
+    """The Hydra overrides that wire a spec into verl 0.9's ``ppo_trainer`` config.
+
+    Args:
+        spec: The spec file (its absolute path is written into the overrides).
+        failure_score: ``compute_score``'s score for a failed outcome.
+        estimator: Use this ``algorithm.adv_estimator`` instead of the one the spec implies
+            (checked against the installed verl by :func:`check_verl_choice` when given).
+
+    Returns:
+        ``(overrides, notes)``: ``key=value`` strings (unquoted for the shell) and the notes
+        saying where verl cannot do exactly what the spec asks.
+
+    Raises:
+        ValueError: the spec's aliases need different advantage settings, or ``estimator`` is
+            not available in the installed verl.
+    """
+    spec = Path(spec).resolve()
+    plans = list(get_plans(str(spec))[0].values())
+    settings = [p.trainer_settings("verl") for p in plans]
+    if any(s != settings[0] for s in settings):
+        raise ValueError("the spec's aliases need different verl advantage settings; "
+                         "use one advantage method for all data sources")
+    chosen = dict(settings[0])
+    notes = [chosen.pop("note")] if "note" in chosen else []
+    if estimator is not None:
+        check_verl_choice("estimator", estimator)
+        if estimator != chosen["algorithm.adv_estimator"]:
+            chosen = {"algorithm.adv_estimator": estimator}
+            notes = [f"estimator {estimator} chosen by hand: failed samples are left out of the "
+                     "group statistics only by rewardlab_grpo and rewardlab_rloo"]
+    here = Path(__file__).resolve()
+    lines = {
+        "reward.custom_reward_function.path": str(here),
+        "reward.custom_reward_function.name": "compute_score",
+        "++reward.custom_reward_function.reward_kwargs.spec": str(spec),
+    }
+    if failure_score:
+        lines["++reward.custom_reward_function.reward_kwargs.failure_score"] = float(failure_score)
+    lines.update({
+        "reward.reward_manager.source": "importlib",
+        "reward.reward_manager.name": MANAGER_CLASS,
+        "reward.reward_manager.module.path": str(here.with_name("verl_manager.py")),
+        # keys verl 0.9's YAML lacks (dataclass-only) are added with "++" (add or override)
+        **{f"++{k}" if k in _NOT_IN_VERL_YAML else k: v for k, v in chosen.items()}})
+    return [f"{k}={_hydra_value(v)}" for k, v in lines.items()], notes
+
+
+_NOT_IN_VERL_YAML = frozenset({"algorithm.gdpo_reward_keys", "algorithm.gdpo_reward_weights"})
+
+
+def check_verl_choice(kind: str, name: str) -> None:
+    """Check that the installed verl has an advantage estimator (``kind="estimator"``) or a
+    reward-loop manager (``kind="manager"``) named ``name``.
+
+    Raises:
+        ValueError: it does not (the message names the installed verl version and the valid
+            choices), or verl is not installed.
+    """
+    from importlib import metadata
+
+    try:
+        version = metadata.version("verl")
+    except metadata.PackageNotFoundError:
+        raise ValueError(f"cannot check {kind} {name!r}: verl is not installed") from None
+    if kind == "estimator":
+        import rewardlab.integrations.verl_manager  # noqa: F401  (registers rewardlab_*)
+        from verl.trainer.ppo.core_algos import ADV_ESTIMATOR_REGISTRY
+
+        choices = sorted({*ADV_ESTIMATOR_REGISTRY, "gae", "grpo"})
+    elif kind == "manager":
+        from verl.experimental.reward_loop.reward_manager.registry import REWARD_MANAGER
+
+        choices = sorted({*REWARD_MANAGER, MANAGER_CLASS})
+    else:
+        raise ValueError(f"kind must be 'estimator' or 'manager', not {kind!r}")
+    if name not in choices:
+        raise ValueError(f"verl {version} has no {kind} {name!r}; valid choices: "
+                         f"{', '.join(choices)}")
