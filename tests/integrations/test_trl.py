@@ -181,8 +181,10 @@ def test_config_kwargs_are_accepted_by_each_trainer_config(tmp_path):
     for spec in (SPEC, SPEC.replace("method: gdpo", "method: rloo"),
                  SPEC.replace("method: gdpo", "method: dr_grpo"),
                  SPEC.replace("method: gdpo", "method: pairwise"), "reward: exact_match"):
-        GRPOConfig(output_dir=str(tmp_path), report_to="none", **grpo_config_kwargs(spec))
-        RLOOConfig(output_dir=str(tmp_path), report_to="none", **rloo_config_kwargs(spec))
+        GRPOConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False,
+                   **grpo_config_kwargs(spec))
+        RLOOConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False,
+                   **rloo_config_kwargs(spec))
     rloo = SPEC.replace("method: gdpo", "method: rloo")
     assert rloo_config_kwargs(rloo) == {"reward_weights": [1.0, 0.5]}
     assert [f.__name__ for f in trl_reward_funcs(rloo, trainer="rloo")] == ["strict", "loose"]
