@@ -214,3 +214,46 @@ def test_rloo_trainer_runs_two_steps_with_rewardlab_rewards(tiny_lm, tmp_path):
     logged = [e for e in trainer.state.log_history if "rewardlab/strict/ok" in e]
     assert len(logged) == 2
     assert sum(e["rewardlab/strict/bad_reference"] for e in logged) > 0
+
+
+def test_reward_environment_in_grpo_trainers_environment_factory(tiny_lm, tmp_path):
+    """GRPOTrainer probes the factory, exposes ``submit_answer`` as the tool and wraps
+    ``get_reward`` as a reward function; that wrapper scores rollouts with rewardlab.
+
+    A full tool-calling rollout needs a model that emits well-formed tool calls, which a random
+    tiny model does not, so the rollout's tool call is made here, as TRL's tool loop would."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rewardlab.integrations.trl import RewardEnvironment, reward_environment_factory
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm)
+    # a template that renders tool calls (TRL checks it) and a response schema (TRL needs one
+    # to parse generated tool calls; it is not used here)
+    tokenizer.chat_template = (
+        "{% for m in messages %}{{ m['role'] }} {{ m['content'] }}{% if m.get('tool_calls') %}"
+        "{% for c in m['tool_calls'] %} call {{ c['function']['name'] }} "
+        "{{ c['function']['arguments'] | tojson }}{% endfor %}{% endif %}"
+        "{% if m.get('name') %} {{ m['name'] }}{% endif %}\n{% endfor %}"
+        "{% if add_generation_prompt %}assistant {% endif %}")
+    tokenizer.response_schema = {"type": "object", "properties": {"content": {"type": "string"}}}
+    spec = "reward: {name: exact_match, ignore_case: true}"
+    rows = [{"prompt": [{"role": "user", "content": "capital"}], "answer": "paris"}] * 4
+    args = GRPOConfig(output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4,
+                      num_generations=4, max_completion_length=2, report_to="none",
+                      use_cpu=True, bf16=False)
+    trainer = GRPOTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_lm), args=args,
+                          train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                          environment_factory=reward_environment_factory(spec))
+    assert trainer.reward_func_names == ["RewardEnvironment"]
+    assert [t.__name__ for t in trainer.tools] == ["submit_answer"]
+    envs = [RewardEnvironment(spec) for _ in range(4)]
+    for env, answer in zip(envs, ["Paris", "rome", None, "paris"], strict=True):
+        env.reset(**rows[0])
+        if answer is not None:
+            env.submit_answer(answer=answer)
+    assert trainer.reward_funcs[0](environments=envs) == [1.0, 0.0, None, 1.0]
+    envs[0].reset(prompt="q", answer={"not": "a reference"})
+    envs[0].submit_answer(answer="paris")
+    assert envs[0].get_reward() is None and envs[0].outcome.status == "bad_reference"
