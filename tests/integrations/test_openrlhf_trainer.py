@@ -25,10 +25,10 @@ import pytest
 pytest.importorskip("openrlhf")
 pytest.importorskip("aiohttp")
 
-from openrlhf.utils.agent import SingleTurnAgentExecutor  # noqa: E402
+from openrlhf.utils.agent import SingleTurnAgentExecutor
 
-from rewardlab.cli import main  # noqa: E402
-from rewardlab.integrations.openrlhf import (  # noqa: E402
+from rewardlab.cli import main
+from rewardlab.integrations.openrlhf import (
     check_openrlhf_estimator,
     parse_openrlhf_args,
 )

@@ -1,9 +1,10 @@
 """rewardlab inside verl's own code (the pinned release in tests/trainers-nodeps.txt).
 
 The file is loaded with verl's ``load_extern_object``; ``rewardlab export verl`` output is
-composed by Hydra with verl's ``ppo_trainer`` config (the flattened copy verl ships); verl's ``get_custom_reward_fn``,
-``resolve_reward_manager_cls`` and ``load_reward_manager`` build the reward path; the manager's
-``run_single`` scores a ``DataProto``; and verl's ``compute_advantage`` runs the estimators.
+composed by Hydra with verl's ``ppo_trainer`` config (the flattened copy verl ships); verl's
+``get_custom_reward_fn``, ``resolve_reward_manager_cls`` and ``load_reward_manager`` build the
+reward path; the manager's ``run_single`` scores a ``DataProto``; and verl's
+``compute_advantage`` runs the estimators.
 """
 
 from __future__ import annotations

@@ -338,8 +338,9 @@ def check_verl_choice(kind: str, name: str) -> None:
     except metadata.PackageNotFoundError:
         raise ValueError(f"cannot check {kind} {name!r}: verl is not installed") from None
     if kind == "estimator":
-        import rewardlab.integrations.verl_manager  # noqa: F401  (registers rewardlab_*)
         from verl.trainer.ppo.core_algos import ADV_ESTIMATOR_REGISTRY
+
+        import rewardlab.integrations.verl_manager  # noqa: F401  (registers rewardlab_*)
 
         choices = sorted({*ADV_ESTIMATOR_REGISTRY, "gae", "grpo"})
     elif kind == "manager":
