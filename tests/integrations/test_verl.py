@@ -159,3 +159,23 @@ def test_routes_mixed_data_sources_with_the_same_keys(tmp_path):
     with_default.write_text(ROUTED + "  default: exact_match\n")
     fallback = verl.compute_score("code", "x", "x", None, spec=str(with_default))
     assert fallback["status"] == "ok" and fallback["score"] == 1.0
+
+
+def test_multi_turn_fields_are_sample_fields_and_stay_optional():
+    from rewardlab.types import Sample
+
+    plain = Sample("r", "p", "ref", {}, 1, "id")  # positional construction is unchanged
+    assert plain.num_turns is None and plain.rollout_reward_scores == {}
+    sample = verl.sample_from_verl("d", "x", "x", {"num_turns": np.int32(2),
+                                                   "rollout_reward_scores": {"t": 1.0},
+                                                   "tool_extra_fields": {"calls": 1},
+                                                   "index": 4})
+    assert (sample.num_turns, sample.rollout_reward_scores, sample.tool_extra_fields) == (
+        2, {"t": 1.0}, {"calls": 1})
+    assert sample.group == 4 and "num_turns" not in sample.metadata
+    odd = verl.sample_from_verl("d", "x", "x", {"num_turns": None, "rollout_reward_scores": 3})
+    assert odd.num_turns is None and odd.rollout_reward_scores == {}
+    with pytest.raises(TypeError, match="num_turns"):
+        Sample("r", num_turns=-1)
+    with pytest.raises(TypeError, match="tool_extra_fields"):
+        Sample("r", tool_extra_fields=[1])
