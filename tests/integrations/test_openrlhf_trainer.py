@@ -163,3 +163,24 @@ def test_http_through_openrlhfs_agent_executor(server, tokenizer):
     results = [_run(executor, tokenizer, *case) for case in CASES]
     _check_rows(results)
     assert results[2]["extra_logs"]["status_bad_reference"] == [1.0]
+
+
+def test_spec_naming_an_estimator_openrlhf_lacks_is_a_clear_error(tmp_path, capsys):
+    from importlib.metadata import version
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(json.dumps({**SPEC, "trainers": {"openrlhf": {"estimator": "gdpo"}}}))
+    assert main(["export", "openrlhf", str(spec), "-o", str(tmp_path / "f.py")]) == 2
+    err = capsys.readouterr().err
+    assert f"OpenRLHF {version('openrlhf')} has no advantage estimator 'gdpo'" in err
+    spec.write_text(json.dumps({**SPEC, "trainers": {"openrlhf": {"estimator": "rloo"}}}))
+    words, _, _ = _export_file(tmp_path, capsys, spec)
+    args = parse_openrlhf_args([*words, "--rollout.n_samples_per_prompt", "4"])
+    assert args.algo.advantage.estimator == "rloo"
+
+
+def _export_file(tmp_path, capsys, spec):
+    target = tmp_path / "reward_func.py"
+    assert main(["export", "openrlhf", str(spec), "-o", str(target)]) == 0
+    out = capsys.readouterr()
+    return shlex.split(out.out), out.err, target

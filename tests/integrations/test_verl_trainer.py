@@ -267,3 +267,34 @@ def test_unknown_estimator_names_the_installed_version_and_choices(tmp_path, cap
     assert f"verl {verl.__version__}" in err and "rewardlab_grpo" in err and "gdpo" in err
     with pytest.raises(ValueError, match=r"valid choices: .*naive"):
         adapter.check_verl_choice("manager", "prime")
+
+
+def test_spec_can_name_verls_naive_manager(tmp_path, capsys, tokenizer, tiny_lm):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(GRPO + "trainers:\n  verl: {manager: naive}\n")
+    assert main(["export", "verl", str(spec)]) == 0
+    captured = capsys.readouterr()
+    overrides = shlex.split(captured.out.replace("\\\n", " "))
+    assert "algorithm.adv_estimator=grpo" in overrides  # rewardlab_* needs rewardlab's manager
+    assert "enters the group statistics" in captured.err
+    config = _compose([*overrides, f"actor_rollout_ref.model.path={tiny_lm}"])
+    manager = load_reward_manager(config, tokenizer)
+    assert type(manager).__name__ == "NaiveRewardManager"
+    rows = [{"prompt": "paris", "response": "paris", "answer": "paris", "uid": 0},
+            {"prompt": "paris", "response": "paris", "answer": None, "uid": 0}]
+    out = _run_manager(manager, _batch(tokenizer, rows))
+    assert [o["reward_score"] for o in out] == [1.5, 0.0]  # naive: failure_score, no mask
+    assert out[1]["reward_extra_info"]["status"] == "bad_reference"
+
+
+def test_spec_naming_a_missing_manager_or_estimator_is_a_clear_error(tmp_path, capsys):
+    for section, missing in (("{manager: batch}", "manager 'batch'"),
+                             ("{estimator: gdpo_plus}", "estimator 'gdpo_plus'")):
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(GRPO + f"trainers:\n  verl: {section}\n")
+        assert main(["export", "verl", str(spec)]) == 2
+        err = capsys.readouterr().err
+        assert f"verl {verl.__version__} has no {missing}; valid choices:" in err
+    spec.write_text(GRPO + "trainers:\n  verl: {manager: naive, estimator: rewardlab_grpo}\n")
+    assert main(["export", "verl", str(spec)]) == 2
+    assert "needs rewardlab's manager" in capsys.readouterr().err

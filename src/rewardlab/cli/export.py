@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--estimator",
                    help="verl: algorithm.adv_estimator / openrlhf: --algo.advantage.estimator "
                         "to use instead of the spec's (checked against the installed trainer)")
+    p.add_argument("--manager",
+                   help="verl: a registered reward-loop manager (e.g. naive) instead of "
+                        "rewardlab's (checked against the installed verl)")
     p.add_argument("--score-range", type=float, nargs=2, default=(0.0, 1.0),
                    metavar=("LOW", "HIGH"),
                    help="openrlhf: reward range mapped onto the 0-1 `scores` (default 0 1)")
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             from rewardlab.integrations.verl import verl_overrides
 
             lines, notes = verl_overrides(spec, failure_score=args.failure_score,
-                                          estimator=args.estimator)
+                                          estimator=args.estimator, manager=args.manager)
             print(" \\\n".join(shlex.quote(line) for line in lines))
         elif args.trainer == "openrlhf":
             notes = _openrlhf(args, spec)
@@ -63,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _openrlhf(args: argparse.Namespace, spec: Path) -> list[str]:
+    if args.manager is not None:
+        raise ValueError("--manager applies to verl")
     from rewardlab.integrations.common import get_plan
     from rewardlab.integrations.openrlhf import (
         check_openrlhf_estimator,
@@ -72,9 +77,12 @@ def _openrlhf(args: argparse.Namespace, spec: Path) -> list[str]:
 
     settings = get_plan(str(spec)).trainer_settings("openrlhf")
     notes = [settings.pop("note")] if "note" in settings else []
-    if args.estimator is not None:
-        check_openrlhf_estimator(args.estimator)
-        settings["--algo.advantage.estimator"] = args.estimator
+    from rewardlab.integrations.verl import trainer_section
+
+    estimator = args.estimator or trainer_section(spec, "openrlhf").get("estimator")
+    if estimator is not None:
+        check_openrlhf_estimator(estimator)
+        settings["--algo.advantage.estimator"] = estimator
     out = write_reward_func_file(spec, args.output or Path("reward_func.py"),
                                  args.failure_score, tuple(args.score_range))
     words = ["--reward.remote_url", str(out.resolve()), *flag_words(settings)]
@@ -88,9 +96,9 @@ def _trl(args: argparse.Namespace, spec: Path) -> list[str]:
     from rewardlab.integrations.common import get_plan
     from rewardlab.integrations.trl import grpo_config_kwargs, rloo_config_kwargs
 
-    if args.estimator is not None:
-        raise ValueError("--estimator applies to verl and openrlhf; TRL's method follows "
-                         "from the trainer class and its config")
+    if args.estimator is not None or args.manager is not None:
+        raise ValueError("--estimator/--manager apply to verl and openrlhf; TRL's method "
+                         "follows from the trainer class and its config")
     plan = get_plan(str(spec))
     print("from rewardlab.integrations.trl import (grpo_config_kwargs, rloo_config_kwargs,\n"
           "                                        trl_reward_funcs)\n"

@@ -272,14 +272,18 @@ def _quoted(text: str) -> str:
 
 
 def verl_overrides(spec: str | Path, *, failure_score: float = 0.0,
-                   estimator: str | None = None) -> tuple[list[str], list[str]]:
+                   estimator: str | None = None,
+                   manager: str | None = None) -> tuple[list[str], list[str]]:
     """The Hydra overrides that wire a spec into verl 0.9's ``ppo_trainer`` config.
 
     Args:
         spec: The spec file (its absolute path is written into the overrides).
         failure_score: ``compute_score``'s score for a failed outcome.
         estimator: Use this ``algorithm.adv_estimator`` instead of the one the spec implies
-            (checked against the installed verl by :func:`check_verl_choice` when given).
+            (default: the spec's ``trainers.verl.estimator`` when present). Checked against the
+            installed verl by :func:`check_verl_choice`.
+        manager: Use this registered reward-loop manager (e.g. ``naive``) instead of rewardlab's
+            (default: the spec's ``trainers.verl.manager``); checked likewise.
 
     Returns:
         ``(overrides, notes)``: ``key=value`` strings (unquoted for the shell) and the notes
@@ -297,12 +301,26 @@ def verl_overrides(spec: str | Path, *, failure_score: float = 0.0,
                          "use one advantage method for all data sources")
     chosen = dict(settings[0])
     notes = [chosen.pop("note")] if "note" in chosen else []
+    named = trainer_section(spec, "verl")
+    estimator = estimator if estimator is not None else named.get("estimator")
+    manager = manager if manager is not None else named.get("manager")
     if estimator is not None:
         check_verl_choice("estimator", estimator)
         if estimator != chosen["algorithm.adv_estimator"]:
             chosen = {"algorithm.adv_estimator": estimator}
             notes = [f"estimator {estimator} chosen by hand: failed samples are left out of the "
                      "group statistics only by rewardlab_grpo and rewardlab_rloo"]
+    if manager is not None and manager != MANAGER_CLASS:
+        check_verl_choice("manager", manager)
+        current = str(chosen["algorithm.adv_estimator"])
+        if current.startswith("rewardlab_"):
+            # verl registers the rewardlab_* estimators only when it loads rewardlab's manager
+            if estimator is not None:
+                raise ValueError(f"estimator {current} needs rewardlab's manager "
+                                 f"({MANAGER_CLASS}), not {manager}")
+            chosen["algorithm.adv_estimator"] = current.removeprefix("rewardlab_")
+        notes.append(f"verl's {manager} manager reports failed samples as failure_score, which "
+                     "enters the group statistics")
     here = Path(__file__).resolve()
     lines = {
         "reward.custom_reward_function.path": str(here),
@@ -311,16 +329,45 @@ def verl_overrides(spec: str | Path, *, failure_score: float = 0.0,
     }
     if failure_score:
         lines["++reward.custom_reward_function.reward_kwargs.failure_score"] = float(failure_score)
+    if manager is not None and manager != MANAGER_CLASS:
+        lines.update({"reward.reward_manager.source": "register",
+                      "reward.reward_manager.name": manager})
+    else:
+        lines.update({"reward.reward_manager.source": "importlib",
+                      "reward.reward_manager.name": MANAGER_CLASS,
+                      "reward.reward_manager.module.path": str(here.with_name(
+                          "verl_manager.py"))})
     lines.update({
-        "reward.reward_manager.source": "importlib",
-        "reward.reward_manager.name": MANAGER_CLASS,
-        "reward.reward_manager.module.path": str(here.with_name("verl_manager.py")),
         # keys verl 0.9's YAML lacks (dataclass-only) are added with "++" (add or override)
         **{f"++{k}" if k in _NOT_IN_VERL_YAML else k: v for k, v in chosen.items()}})
     return [f"{k}={_hydra_value(v)}" for k, v in lines.items()], notes
 
 
 _NOT_IN_VERL_YAML = frozenset({"algorithm.gdpo_reward_keys", "algorithm.gdpo_reward_weights"})
+
+
+def trainer_section(spec: str | Path, trainer: str) -> dict[str, Any]:
+    """The spec file's ``trainers.<trainer>`` mapping (``{}`` when absent)::
+
+        trainers:
+          verl: {estimator: rewardlab_grpo, manager: naive}
+          openrlhf: {estimator: rloo}
+
+    Raises:
+        ValueError: the section is not a mapping of ``estimator``/``manager`` names.
+    """
+    from rewardlab.spec import load_spec
+
+    data = load_spec(spec)
+    section = (data.get("trainers") or {}) if isinstance(data, Mapping) else {}
+    found = section.get(trainer) if isinstance(section, Mapping) else None
+    if found is None:
+        return {}
+    allowed = {"verl": {"estimator", "manager"}, "openrlhf": {"estimator"}}.get(trainer, set())
+    if not isinstance(found, Mapping) or not set(found) <= allowed or not all(
+            isinstance(v, str) for v in found.values()):
+        raise ValueError(f"trainers.{trainer} must map {sorted(allowed)} to names, got {found!r}")
+    return dict(found)
 
 
 def check_verl_choice(kind: str, name: str) -> None:
