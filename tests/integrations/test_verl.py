@@ -179,3 +179,17 @@ def test_multi_turn_fields_are_sample_fields_and_stay_optional():
         Sample("r", num_turns=-1)
     with pytest.raises(TypeError, match="tool_extra_fields"):
         Sample("r", tool_extra_fields=[1])
+
+
+def test_router_placeholder_is_replaced_by_verls_address(tmp_path, monkeypatch):
+    spec = {"reward": {"name": "exact_match"},
+            "notes": {"url": "http://${reward_router_address}/v1"}}
+    routed = verl.with_router(spec, "10.0.0.1:8000")
+    assert routed["notes"]["url"] == "http://10.0.0.1:8000/v1" and routed is not spec
+    assert verl.with_router(spec, None) is spec
+    plain = {"reward": {"name": "exact_match"}}
+    assert verl.with_router(plain, "h:1") is plain
+    path = tmp_path / "spec.yaml"
+    path.write_text("reward: exact_match\nnotes: 'http://${reward_router_address}/v1'\n")
+    monkeypatch.setenv(SPEC_ENV, str(path))
+    assert verl.with_router(None, "h:2")["notes"] == "http://h:2/v1"

@@ -10,6 +10,7 @@ reward path; the manager's ``run_single`` scores a ``DataProto``; and verl's
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import shlex
 from pathlib import Path
@@ -298,3 +299,40 @@ def test_spec_naming_a_missing_manager_or_estimator_is_a_clear_error(tmp_path, c
     spec.write_text(GRPO + "trainers:\n  verl: {manager: naive, estimator: rewardlab_grpo}\n")
     assert main(["export", "verl", str(spec)]) == 2
     assert "needs rewardlab's manager" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_judge_reaches_the_model_behind_verls_reward_router(tmp_path, capsys, tokenizer,
+                                                            tiny_lm, llama_server):
+    """verl passes ``reward_router_address`` (``host:port`` of the reward model it serves) to
+    the manager; a judge whose base_url holds the placeholder talks to that server."""
+    from urllib.parse import urlsplit
+
+    grader = {"type": "score_model", "name": "quality", "model": "gpt-4o", "range": [0, 10],
+              "sampling_params": {"temperature": 0.0, "max_completions_tokens": 16},
+              "input": [{"role": "system", "content": "Rate the answer from 0 to 10."},
+                        {"role": "user", "content": "Answer: {{ sample.output_text }}"}]}
+    spec = tmp_path / "judge.json"
+    spec.write_text(json.dumps({"reward": {
+        "name": "openai_grader", "grader": grader,
+        "backend": {"type": "openai", "base_url": "http://${reward_router_address}/v1",
+                    "model": llama_server.model, "max_retries": 0}}}))
+    overrides = _export(capsys, spec)
+    config = _compose([*overrides, f"actor_rollout_ref.model.path={tiny_lm}"])
+    rows = [{"prompt": "paris", "response": "paris", "answer": "paris", "uid": 0}]
+    address = urlsplit(llama_server.base_url).netloc
+    manager = load_reward_manager(config, tokenizer, reward_router_address=address)
+    [live] = _run_manager(manager, _batch(tokenizer, rows))
+    # a 270M model: the plumbing is tested (a real request, a typed answer), not the judgement
+    assert live["reward_extra_info"]["status"] in ("ok", "unparseable")
+    closed = load_reward_manager(config, tokenizer, reward_router_address=f"127.0.0.1:{_port()}")
+    [dead] = _run_manager(closed, _batch(tokenizer, rows))
+    assert dead["reward_extra_info"]["status"] == "error" and math.isnan(dead["reward_score"])
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

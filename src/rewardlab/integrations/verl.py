@@ -34,12 +34,15 @@ group's advantages into NaN; ``status`` says what happened. A failed outcome sco
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rewardlab.integrations.common import (
+    SPEC_ENV,
     RewardPlan,
     SpecSource,
     get_plans,
@@ -153,10 +156,42 @@ def result_dict(keys: list[str], outcome: Outcome, *, failure_score: float = 0.0
     return result
 
 
+ROUTER_PLACEHOLDER = "${reward_router_address}"
+"""Written in a spec (e.g. a judge's ``backend.base_url: http://${reward_router_address}/v1``),
+it is replaced by the ``reward_router_address`` verl passes when its reward model is enabled, so
+the judge talks to the model verl serves."""
+
+
+def with_router(spec: SpecSource | None, reward_router_address: Any) -> SpecSource | None:
+    """``spec`` with :data:`ROUTER_PLACEHOLDER` replaced by verl's reward-model router address
+    (``host:port``); unchanged when there is no address or no placeholder (a judge whose URL
+    keeps the placeholder then fails per sample with a typed error status).
+    """
+    if not reward_router_address:
+        return spec
+    source = spec if spec is not None else os.environ.get(SPEC_ENV)
+    if not isinstance(source, str | Path | Mapping):
+        return spec
+    key = (str(source) if not isinstance(source, Mapping)
+           else json.dumps(source, sort_keys=True, default=str), str(reward_router_address))
+    if key not in _routed_specs:  # read and parse the spec once per address, not per sample
+        from rewardlab.spec import load_spec
+
+        text = json.dumps(load_spec(source), default=str)
+        address = json.dumps(str(reward_router_address))[1:-1]  # JSON-escaped, no quotes
+        _routed_specs[key] = (json.loads(text.replace(ROUTER_PLACEHOLDER, address))
+                              if ROUTER_PLACEHOLDER in text else spec)
+    return _routed_specs[key]
+
+
+_routed_specs: dict[tuple[str, str], Any] = {}
+
+
 def compute_score(data_source: Any, solution_str: str, ground_truth: Any,
                   extra_info: Any = None, *, spec: SpecSource | None = None,
                   failure_score: float = 0.0, acc_threshold: float = 1.0,
-                  acc_component: str | None = None, **_: Any) -> dict[str, Any]:
+                  acc_component: str | None = None, reward_router_address: str | None = None,
+                  **_: Any) -> dict[str, Any]:
     """verl's per-sample ``compute_score`` (keyword or positional call).
 
     Args:
@@ -168,9 +203,11 @@ def compute_score(data_source: Any, solution_str: str, ground_truth: Any,
         failure_score: Score of a failed outcome.
         acc_threshold: Threshold for ``acc``.
         acc_component: Component deciding ``acc``.
+        reward_router_address: verl's reward-model router (``host:port``), substituted for
+            ``${reward_router_address}`` in the spec (see :func:`with_router`).
         **_: Other keywords verl injects (ignored).
     """
-    router = get_router(spec)
+    router = get_router(with_router(spec, reward_router_address))
     plan = router.select(data_source)
     outcome = _skipped(data_source, router) if plan is None else plan.reward.score_one(
         sample_from_verl(data_source, solution_str, ground_truth, extra_info))
@@ -181,9 +218,11 @@ def compute_score(data_source: Any, solution_str: str, ground_truth: Any,
 async def compute_score_async(data_source: Any, solution_str: str, ground_truth: Any,
                               extra_info: Any = None, *, spec: SpecSource | None = None,
                               failure_score: float = 0.0, acc_threshold: float = 1.0,
-                              acc_component: str | None = None, **_: Any) -> dict[str, Any]:
+                              acc_component: str | None = None,
+                              reward_router_address: str | None = None,
+                              **_: Any) -> dict[str, Any]:
     """The awaited form of :func:`compute_score` (verl's Reward Loop managers)."""
-    router = get_router(spec)
+    router = get_router(with_router(spec, reward_router_address))
     plan = router.select(data_source)
     sample = sample_from_verl(data_source, solution_str, ground_truth, extra_info)
     outcome = _skipped(data_source, router) if plan is None else \
