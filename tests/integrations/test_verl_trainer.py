@@ -209,7 +209,7 @@ def test_gdpo_component_keys_stay_finite_through_verls_gdpo(tmp_path, capsys, to
     spec = tmp_path / "gdpo.yaml"
     spec.write_text(GDPO)
     overrides = _export(capsys, spec)
-    assert "++algorithm.gdpo_reward_keys=['strict','loose']" in overrides
+    assert "++algorithm.gdpo_reward_keys=[strict,loose]" in overrides
     config = _compose([*overrides, f"actor_rollout_ref.model.path={tiny_lm}"])
     manager = load_reward_manager(config, tokenizer)
     rows = [{"prompt": "paris", "response": r, "answer": a, "uid": 0}
@@ -336,3 +336,12 @@ def _port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_odd_component_names_survive_hydra(tmp_path, capsys, tiny_lm):
+    spec = tmp_path / "odd.yaml"
+    spec.write_text(GDPO.replace("strict:", "'1':").replace("loose:", "'null':"))
+    overrides = _export(capsys, spec)
+    config = _compose([*overrides, f"actor_rollout_ref.model.path={tiny_lm}"])
+    assert list(config.algorithm.gdpo_reward_keys) == ["1", "null"]
+    assert list(config.algorithm.gdpo_reward_weights) == [1.0, 0.5]

@@ -297,11 +297,11 @@ def _hydra_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(float(value)) if isinstance(value, float) else str(value)
     if isinstance(value, list | tuple):
-        # list items are always quoted: a component named "1" or "null" stays a string
-        return "[" + ",".join(_quoted(str(v)) if isinstance(v, str) else _hydra_value(v)
-                              for v in value) + "]"
+        return "[" + ",".join(_hydra_value(v) for v in value) + "]"
     text = str(value)
-    plain = re.fullmatch(r"[A-Za-z0-9_./+-]+", text) and text.lower() not in (
+    # quoted unless Hydra would read it back as this same string (a component named "1",
+    # "null" or "true" stays a string)
+    plain = re.fullmatch(r"[A-Za-z_./][A-Za-z0-9_./+-]*", text) and text.lower() not in (
         "true", "false", "null", "none", "nan", "inf")
     return text if plain else _quoted(text)
 
