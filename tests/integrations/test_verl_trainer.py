@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 verl = pytest.importorskip("verl")
+pytest.importorskip("hydra")
 torch = pytest.importorskip("torch")
 
 from hydra import compose, initialize_config_dir  # noqa: E402
