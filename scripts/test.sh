@@ -37,10 +37,10 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 # nl2sql360 (Spider test-suite and BIRD evaluation scripts). Their full installs pin numpy and
 # pull model SDKs and database drivers the checkers never import, hence --no-deps.
 .venv/bin/python -m pip install -q --no-deps bfcl-eval==2026.3.23 nl2sql360==1.1.0
-# Composition parity references (issue 18): verl's core_algos and OpenRLHF's experience maker
-# run as published; --no-deps because their full installs want GPU stacks, plus the few pure
-# packages verl.trainer.ppo.core_algos imports. TRL 1.16 is read from its wheel (the train
-# extra pins an older TRL); tests/reference_code.py finds it in .cache/reference-wheels.
-.venv/bin/python -m pip install -q --no-deps 'verl==0.9.1' 'openrlhf==0.11.2' 'tensordict==0.10.0' 'omegaconf==2.4.0' 'codetiming==1.4.0' 'orjson==3.13.0' 'pyvers==0.2.3'
+# verl and OpenRLHF at the tested releases, without their GPU requirements (see the file); the
+# trainer adapters and the composition parity tests run their code.
+.venv/bin/python -m pip install -q --no-deps -r tests/trainers-nodeps.txt
+# TRL's own reward functions and advantage block, read from its wheel by the parity tests
+# (tests/reference_code.py looks in .cache/reference-wheels).
 .venv/bin/python -m pip download -q --no-deps 'trl==1.16.0' -d .cache/reference-wheels
 exec .venv/bin/python -m pytest "$@"

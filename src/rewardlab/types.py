@@ -51,6 +51,12 @@ class Sample:
         metadata: Free-form extra fields (data source, task id, ...).
         group: Optional group id (the rollout group of a prompt in GRPO-style training).
         id: Optional caller-side identifier, echoed back in outputs.
+        num_turns: Number of turns of a multi-turn rollout (verl's ``__num_turns__``), when the
+            trainer reports it.
+        rollout_reward_scores: Rewards an agent loop already gave during the rollout (verl's
+            ``reward_scores``, e.g. per-tool rewards), by name.
+        tool_extra_fields: Extra fields the rollout's tools returned (verl's
+            ``tool_extra_fields``).
     """
 
     response: str
@@ -59,6 +65,10 @@ class Sample:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     group: str | int | None = None
     id: str | int | None = None
+    # Multi-turn rollout data (appended last so positional construction is unchanged).
+    num_turns: int | None = None
+    rollout_reward_scores: Mapping[str, Any] = field(default_factory=dict)
+    tool_extra_fields: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.response, str):
@@ -72,6 +82,14 @@ class Sample:
                 "Sample.prompt must be a str or a list of chat messages "
                 "({'role': ..., 'content': ...})"
             )
+        if self.num_turns is not None and (isinstance(self.num_turns, bool)
+                                           or not isinstance(self.num_turns, int)
+                                           or self.num_turns < 0):
+            raise TypeError(f"Sample.num_turns must be a non-negative int, got {self.num_turns!r}")
+        for name in ("rollout_reward_scores", "tool_extra_fields"):
+            if not isinstance(getattr(self, name), Mapping):
+                raise TypeError(f"Sample.{name} must be a mapping, got "
+                                f"{type(getattr(self, name)).__name__}")
 
     @property
     def prompt_text(self) -> str:

@@ -47,7 +47,7 @@ def test_generated_file_scores_like_openrlhf_calls_it(tmp_path):
     spec_path.write_text(SPEC)
     out = write_reward_func_file(spec_path, tmp_path / "reward_func.py")
     text = out.read_text()
-    assert "--reward.remote_url" in text and "--advantage_estimator group_norm" in text
+    assert "--reward.remote_url" in text and "--algo.advantage.estimator group_norm" in text
     reward_func = _load(out)
 
     async def per_sample_in_threads():
@@ -66,6 +66,20 @@ def test_generated_file_scores_like_openrlhf_calls_it(tmp_path):
     assert float(results[1]["extra_logs"]["strict"][0]) == 0.0
     assert math.isnan(float(results[3]["extra_logs"]["loose"][0]))
     assert float(results[3]["extra_logs"]["status/bad_reference"][0]) == 1.0
+    # scores: OpenRLHF's 0-1 meaning (clipped), NaN for the failure
+    assert [float(r["scores"][0]) for r in results[:3]] == [1.0, 1.0, 0.0]
+    assert math.isnan(float(results[3]["scores"][0]))
+
+
+def test_scores_follow_the_given_reward_range(tmp_path):
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(SPEC)
+    out = write_reward_func_file(spec_path, tmp_path / "rf.py", score_range=(0.0, 2.0))
+    reward_func = _load(out)
+    result = reward_func(["Q: paris"], ["Q: "], ["Paris"])
+    assert float(result["rewards"][0]) == 1.0 and float(result["scores"][0]) == 0.5
+    with pytest.raises(ValueError, match="score_range"):
+        write_reward_func_file(spec_path, tmp_path / "rf2.py", score_range=(1.0, 1.0))
 
 
 def test_generation_validates_the_spec(tmp_path):

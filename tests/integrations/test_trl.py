@@ -14,6 +14,7 @@ from rewardlab.integrations.trl import (
     AsyncTrlReward,
     TrlReward,
     grpo_config_kwargs,
+    rloo_config_kwargs,
     trl_reward_funcs,
 )
 
@@ -99,34 +100,6 @@ def test_survives_pickling_into_a_spawned_process():
         assert is_async.result(timeout=60) is True
 
 
-@pytest.fixture(scope="module")
-def tiny_lm(tmp_path_factory):
-    """A tiny randomly initialised Llama over a word-level tokenizer built offline.
-
-    The vocabulary is a handful of answers, so a random policy sometimes answers right and the
-    rewards vary within a group (otherwise every advantage, and so every gradient, is zero).
-    """
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    words = ["[PAD]", "[UNK]", "[EOS]", "paris", "rome", "london", "four", "five"]
-    core = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    core.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]",
-                                        pad_token="[PAD]", eos_token="[EOS]",
-                                        padding_side="left")
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(words), hidden_size=32, intermediate_size=64,
-                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
-                         max_position_embeddings=64, pad_token_id=0, eos_token_id=2,
-                         bos_token_id=None)
-    path = tmp_path_factory.mktemp("tiny_lm")
-    LlamaForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
-
-
 def test_grpo_trainer_runs_two_steps_with_rewardlab_rewards(tiny_lm, tmp_path):
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -180,3 +153,109 @@ def test_async_form_with_a_process_isolated_reward_on_a_background_loop():
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
+
+
+PARTIAL = """
+reward:
+  name: group_advantage
+  method: grpo
+  rewards:
+    correct: exact_match
+    short: {name: soft_overlong, max_length: 100, cache_length: 10, unit: words}
+"""
+
+
+def test_a_failed_sample_is_none_in_every_component_function():
+    # `short` never fails, `correct` fails on a bad reference: the whole reward failed, so TRL
+    # must see the sample as unscorable (None everywhere), not as correct=0 plus short
+    funcs = trl_reward_funcs(PARTIAL)
+    prompts, completions = ["p", "p"], ["paris", "paris"]
+    outs = [f(prompts, completions, answer=["paris", {"bad": 1}]) for f in funcs]
+    assert [o[1] for o in outs] == [None, None]
+    assert outs[0][0] == 1.0 and outs[1][0] is not None
+
+
+def test_config_kwargs_are_accepted_by_each_trainer_config(tmp_path):
+    from trl import GRPOConfig, RLOOConfig
+
+    for spec in (SPEC, SPEC.replace("method: gdpo", "method: rloo"),
+                 SPEC.replace("method: gdpo", "method: dr_grpo"),
+                 SPEC.replace("method: gdpo", "method: pairwise"), "reward: exact_match"):
+        GRPOConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False,
+                   **grpo_config_kwargs(spec))
+        RLOOConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, bf16=False,
+                   **rloo_config_kwargs(spec))
+    rloo = SPEC.replace("method: gdpo", "method: rloo")
+    assert rloo_config_kwargs(rloo) == {"reward_weights": [1.0, 0.5]}
+    assert [f.__name__ for f in trl_reward_funcs(rloo, trainer="rloo")] == ["strict", "loose"]
+
+
+def test_rloo_trainer_runs_two_steps_with_rewardlab_rewards(tiny_lm, tmp_path):
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import RLOOConfig, RLOOTrainer
+
+    rloo = SPEC.replace("method: gdpo", "method: rloo")
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm)
+    rows = [{"prompt": "the capital of france is", "answer": ["paris"]},
+            {"prompt": "two plus two is", "answer": ["Four"]},
+            {"prompt": "one plus one is", "answer": []}]
+    args = RLOOConfig(
+        output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=12,
+        num_generations=4, max_completion_length=1, learning_rate=1e-3, logging_steps=1,
+        report_to="none", save_strategy="no", use_cpu=True, bf16=False, seed=0,
+        **rloo_config_kwargs(rloo))
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm)
+    trainer = RLOOTrainer(model=model, reward_funcs=trl_reward_funcs(rloo, trainer="rloo"),
+                          args=args, train_dataset=Dataset.from_list(rows * 8),
+                          processing_class=tokenizer)
+    trainer.train()
+    assert trainer.state.global_step == 2
+    logged = [e for e in trainer.state.log_history if "rewardlab/strict/ok" in e]
+    assert len(logged) == 2
+    assert sum(e["rewardlab/strict/bad_reference"] for e in logged) > 0
+
+
+def test_reward_environment_in_grpo_trainers_environment_factory(tiny_lm, tmp_path):
+    """GRPOTrainer probes the factory, exposes ``submit_answer`` as the tool and wraps
+    ``get_reward`` as a reward function; that wrapper scores rollouts with rewardlab.
+
+    A full tool-calling rollout needs a model that emits well-formed tool calls, which a random
+    tiny model does not, so the rollout's tool call is made here, as TRL's tool loop would."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rewardlab.integrations.trl import RewardEnvironment, reward_environment_factory
+
+    if "environment_factory" not in inspect.signature(GRPOTrainer).parameters:
+        pytest.skip("this TRL predates environment_factory (the pinned trainers extra has it)")
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm)
+    # a template that renders tool calls (TRL checks it) and a response schema (TRL needs one
+    # to parse generated tool calls; it is not used here)
+    tokenizer.chat_template = (
+        "{% for m in messages %}{{ m['role'] }} {{ m['content'] }}{% if m.get('tool_calls') %}"
+        "{% for c in m['tool_calls'] %} call {{ c['function']['name'] }} "
+        "{{ c['function']['arguments'] | tojson }}{% endfor %}{% endif %}"
+        "{% if m.get('name') %} {{ m['name'] }}{% endif %}\n{% endfor %}"
+        "{% if add_generation_prompt %}assistant {% endif %}")
+    tokenizer.response_schema = {"type": "object", "properties": {"content": {"type": "string"}}}
+    spec = "reward: {name: exact_match, ignore_case: true}"
+    rows = [{"prompt": [{"role": "user", "content": "capital"}], "answer": "paris"}] * 4
+    args = GRPOConfig(output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4,
+                      num_generations=4, max_completion_length=2, report_to="none",
+                      use_cpu=True, bf16=False)
+    trainer = GRPOTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_lm), args=args,
+                          train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                          environment_factory=reward_environment_factory(spec))
+    assert trainer.reward_func_names == ["RewardEnvironment"]
+    assert [t.__name__ for t in trainer.tools] == ["submit_answer"]
+    envs = [RewardEnvironment(spec) for _ in range(4)]
+    for env, answer in zip(envs, ["Paris", "rome", None, "paris"], strict=True):
+        env.reset(**rows[0])
+        if answer is not None:
+            env.submit_answer(answer=answer)
+    assert trainer.reward_funcs[0](environments=envs) == [1.0, 0.0, None, 1.0]
+    envs[0].reset(prompt="q", answer={"not": "a reference"})
+    envs[0].submit_answer(answer="paris")
+    assert envs[0].get_reward() is None and envs[0].outcome.status == "bad_reference"

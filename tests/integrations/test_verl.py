@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import math
 import multiprocessing
 
 import numpy as np
@@ -52,7 +51,7 @@ def test_same_keys_for_failures(spec_file):
     bad = verl.compute_score("x", "Paris", {"not": "a string"}, None, spec=spec_file)
     assert set(bad) == KEYS
     assert bad["status"] == "bad_reference" and bad["score"] == 0.0 and bad["acc"] is False
-    assert math.isnan(bad["strict"])
+    assert bad["strict"] == 0.0  # never NaN: verl's gdpo estimator would spread it
     custom = verl.compute_score("x", "Paris", None, spec=spec_file, failure_score=-1.0)
     assert custom["score"] == -1.0
 
@@ -147,7 +146,7 @@ def test_routes_mixed_data_sources_with_the_same_keys(tmp_path):
     trivia = verl.compute_score("trivia", "paris", "Paris", None, spec=str(path))
     unknown = verl.compute_score("code", "print(1)", "1", None, spec=str(path))
     assert {frozenset(d) for d in (math_row, trivia, unknown)} == {frozenset(keys)}
-    assert math_row["score"] == 1.0 and math_row["acc"] is True and math.isnan(math_row["loose"])
+    assert math_row["score"] == 1.0 and math_row["acc"] is True and math_row["loose"] == 0.0
     assert trivia["score"] == 1.0 and trivia["strict"] == 0.0
     assert unknown["status"] == "skipped" and unknown["score"] == 0.0
     batch = verl.compute_score_batch(["trivia", "openai/gsm8k", "code"],
@@ -160,3 +159,37 @@ def test_routes_mixed_data_sources_with_the_same_keys(tmp_path):
     with_default.write_text(ROUTED + "  default: exact_match\n")
     fallback = verl.compute_score("code", "x", "x", None, spec=str(with_default))
     assert fallback["status"] == "ok" and fallback["score"] == 1.0
+
+
+def test_multi_turn_fields_are_sample_fields_and_stay_optional():
+    from rewardlab.types import Sample
+
+    plain = Sample("r", "p", "ref", {}, 1, "id")  # positional construction is unchanged
+    assert plain.num_turns is None and plain.rollout_reward_scores == {}
+    sample = verl.sample_from_verl("d", "x", "x", {"num_turns": np.int32(2),
+                                                   "rollout_reward_scores": {"t": 1.0},
+                                                   "tool_extra_fields": {"calls": 1},
+                                                   "index": 4})
+    assert (sample.num_turns, sample.rollout_reward_scores, sample.tool_extra_fields) == (
+        2, {"t": 1.0}, {"calls": 1})
+    assert sample.group == 4 and "num_turns" not in sample.metadata
+    odd = verl.sample_from_verl("d", "x", "x", {"num_turns": None, "rollout_reward_scores": 3})
+    assert odd.num_turns is None and odd.rollout_reward_scores == {}
+    with pytest.raises(TypeError, match="num_turns"):
+        Sample("r", num_turns=-1)
+    with pytest.raises(TypeError, match="tool_extra_fields"):
+        Sample("r", tool_extra_fields=[1])
+
+
+def test_router_placeholder_is_replaced_by_verls_address(tmp_path, monkeypatch):
+    spec = {"reward": {"name": "exact_match"},
+            "notes": {"url": "http://${reward_router_address}/v1"}}
+    routed = verl.with_router(spec, "10.0.0.1:8000")
+    assert routed["notes"]["url"] == "http://10.0.0.1:8000/v1" and routed is not spec
+    assert verl.with_router(spec, None) is spec
+    plain = {"reward": {"name": "exact_match"}}
+    assert verl.with_router(plain, "h:1") is plain
+    path = tmp_path / "spec.yaml"
+    path.write_text("reward: exact_match\nnotes: 'http://${reward_router_address}/v1'\n")
+    monkeypatch.setenv(SPEC_ENV, str(path))
+    assert verl.with_router(None, "h:2")["notes"] == "http://h:2/v1"

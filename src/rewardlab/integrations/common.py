@@ -11,6 +11,7 @@ trainer apply the requested method.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from collections import Counter
@@ -55,14 +56,15 @@ class RewardPlan:
         return list(self.components)
 
     def trainer_settings(self, trainer: str) -> dict[str, Any]:
-        """Trainer options that reproduce the spec's advantage method.
+        """Trainer options that reproduce the spec's advantage method (see docs/trainers.md).
 
         Args:
-            trainer: ``trl``, ``verl`` or ``openrlhf``.
+            trainer: ``trl``, ``rloo`` (TRL's ``RLOOTrainer``), ``verl`` or ``openrlhf``.
 
         Returns:
-            A dict of option names to values, plus ``note`` when the trainer has no native
-            equivalent (then the adapter computes the advantages itself where it can).
+            A dict of option names to values (TRL: config keyword arguments; verl: Hydra
+            overrides past the reward-function keys; OpenRLHF: command-line flags, ``True`` for
+            a bare switch), plus ``note`` when the trainer cannot do exactly what the spec asks.
         """
         adv = self.advantage
         method = adv.method if adv else "grpo"
@@ -77,25 +79,47 @@ class RewardPlan:
                 }
             return {"scale_rewards": "none", "note": f"{method} advantages are computed by "
                     "rewardlab (one reward function over the group); TRL only re-centres them"}
+        if trainer == "rloo":
+            # RLOOConfig has neither multi_objective_aggregation nor scale_rewards; its
+            # leave-one-out baseline is its own method, whatever the spec asked for.
+            settings: dict[str, Any] = {"reward_weights": list(self.weights.values()) or None}
+            if method != "rloo" and adv is not None:
+                settings["note"] = (f"RLOOTrainer computes leave-one-out advantages, not "
+                                    f"{method}: use GRPOTrainer for {method}")
+            return settings
         if trainer == "verl":
-            native = {"grpo": {"algorithm.adv_estimator": "grpo"},
-                      "dr_grpo": {"algorithm.adv_estimator": "grpo",
+            if method == "gdpo":
+                return {"algorithm.adv_estimator": "gdpo",
+                        "algorithm.gdpo_reward_keys": self.component_names,
+                        "algorithm.gdpo_reward_weights": list(self.weights.values()),
+                        "note": "verl's gdpo estimator reads the component keys; it is given no "
+                        "sample status, so a failed sample's components count as 0.0 in its "
+                        "group (use TRL's normalize_then_sum to leave failures out)"}
+            native = {"grpo": {"algorithm.adv_estimator": "rewardlab_grpo"},
+                      "dr_grpo": {"algorithm.adv_estimator": "rewardlab_grpo",
                                   "algorithm.norm_adv_by_std_in_grpo": False},
-                      "rloo": {"algorithm.adv_estimator": "rloo"}}
+                      "rloo": {"algorithm.adv_estimator": "rewardlab_rloo"},
+                      "opo": {"algorithm.adv_estimator": "opo",
+                              "note": "verl's own opo estimator is used; it is given no sample "
+                              "status, so a failed sample counts as failure_score in its group"}}
             if method in native:
-                return native[method]
-            return {"algorithm.adv_estimator": "grpo", "algorithm.norm_adv_by_std_in_grpo": False,
-                    "reward_model.reward_manager": "batch",
-                    "note": f"{method} advantages are computed by rewardlab in the batch form "
-                    "(groups from extra_info['index']); verl only re-centres them"}
+                return dict(native[method])
+            return {"algorithm.adv_estimator": "rewardlab_grpo",
+                    "note": f"verl 0.9 has no batch reward manager, so {method} (which compares "
+                    "the responses of a group) cannot run inside verl's reward loop: GRPO "
+                    "advantages of the weighted sum of the components are used"}
         if trainer == "openrlhf":
             native = {"grpo": "group_norm", "dr_grpo": "dr_grpo", "rloo": "rloo"}
-            if method in native:
-                return {"--advantage_estimator": native[method]}
-            return {"--advantage_estimator": "group_norm",
-                    "note": f"{method} is not available in OpenRLHF's reward_func path (one sample "
-                    "per call); the weighted sum of the components is returned"}
-        raise ValueError(f"unknown trainer {trainer!r}; expected trl, verl or openrlhf")
+            settings = {"--algo.advantage.estimator": native.get(method, "group_norm"),
+                        # a failed sample's `scores` is NaN, so OpenRLHF's dynamic filter drops
+                        # its group instead of letting failure_score into the group statistics
+                        "--algo.dynamic_filtering_enable": True}
+            if method not in native:
+                settings["note"] = (f"{method} is not available in OpenRLHF's reward_func path "
+                                    "(one sample per call); the weighted sum of the components "
+                                    "is returned and normalized with group_norm")
+            return settings
+        raise ValueError(f"unknown trainer {trainer!r}; expected trl, rloo, verl or openrlhf")
 
 
 def plan_from_reward(reward: Reward) -> RewardPlan:
@@ -183,3 +207,19 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_plain(v) for v in value]
     return value
+
+
+def unit_score(outcome: Outcome, score_range: tuple[float, float] = (0.0, 1.0)) -> float:
+    """OpenRLHF's ``scores`` value of an outcome: the score mapped from ``score_range`` onto
+    0-1 and clipped (OpenRLHF documents ``scores`` as 0-1 and filters groups on their mean),
+    NaN for a failed outcome so that a dynamic filter drops its group.
+
+    Raises:
+        ValueError: ``score_range`` is not an increasing pair of finite numbers.
+    """
+    lo, hi = (float(v) for v in score_range)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"score_range must be two finite numbers, low < high; got {score_range}")
+    if not outcome.is_ok or outcome.score is None:
+        return math.nan
+    return min(1.0, max(0.0, (outcome.score - lo) / (hi - lo)))

@@ -1,4 +1,4 @@
-"""TRL adapter: picklable ``reward_funcs`` for ``GRPOTrainer`` (and ``RLOOTrainer``).
+"""TRL adapter: picklable ``reward_funcs`` for ``GRPOTrainer`` and ``RLOOTrainer``.
 
 ::
 
@@ -7,12 +7,21 @@
     funcs = trl_reward_funcs("spec.yaml")
     args = GRPOConfig(..., **grpo_config_kwargs("spec.yaml"))
     GRPOTrainer(model=..., reward_funcs=funcs, args=args, train_dataset=...)
+    # or: RLOOTrainer(..., args=RLOOConfig(..., **rloo_config_kwargs("spec.yaml")))
+
+:class:`RewardEnvironment` puts a rewardlab reward inside a TRL ``environment_factory``
+environment (the model submits an answer through a tool; ``get_reward`` scores it).
 
 Each function is an instance of :class:`TrlReward` (sync) or :class:`AsyncTrlReward` (awaited
 concurrently by TRL): a small callable object holding only the spec, so it pickles into TRL's
 spawned workers and rebuilds the reward there. Failed outcomes become ``None`` (TRL excludes
 them), and every call logs ``rewardlab/<name>/<status>`` counts through ``log_metric`` (all
 statuses, same keys on every rank) and a ``<name>/status`` column through ``log_extra``.
+
+When one function per component is used (GRPO/GDPO specs), each function reads its component
+from the spec's *whole* reward, so a sample whose whole reward failed is ``None`` in every
+function: TRL then treats it as unscorable and leaves it out of its group's baseline, instead of
+counting the failed component as 0 next to the others (TRL's ``nansum``).
 
 Dataset columns map to :class:`~rewardlab.types.Sample` fields: ``reference`` comes from the
 first of ``reference``, ``answer``, ``solution``, ``ground_truth``, ``label`` that is present
@@ -23,13 +32,14 @@ TRL lays out the completions of one prompt consecutively; consecutive equal prom
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rewardlab.integrations._batch_warning import TRL_REFERENCE_COLUMNS, warn_if_batch_failed
 from rewardlab.integrations.common import SpecSource, get_plan, status_counts
 from rewardlab.reward import Reward
-from rewardlab.types import Outcome, Sample
+from rewardlab.types import Outcome, Sample, Status
 
 REFERENCE_COLUMNS = TRL_REFERENCE_COLUMNS  # documented in docs/composition.md
 _TRAINER_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments", "completion_ids")
@@ -80,11 +90,25 @@ class TrlReward:
         self.__name__ = name or component or plan.reward.name or "rewardlab"
 
     def reward(self) -> Reward:
-        """The reward this function scores with (built once per process)."""
+        """The reward this function scores with (built once per process): the spec's whole
+        reward, also for a component function (see :meth:`pick`)."""
         plan = get_plan(self.spec)
         if self.advantages:
             return plan.advantage  # type: ignore[return-value]
-        return plan.components[self.component] if self.component else plan.reward
+        return plan.reward
+
+    def pick(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """This function's part of the whole reward's outcomes: the component's score (a
+        ``skipped`` failure when the component is missing, the whole failure when the sample
+        failed)."""
+        if self.component is None:
+            return outcomes
+        picked = []
+        for o in outcomes:
+            value = (o.details.get("components") or {}).get(self.component) if o.is_ok else None
+            picked.append(Outcome.ok(value) if value is not None else o if not o.is_ok else
+                          Outcome.fail(Status.SKIPPED, f"component {self.component} missing"))
+        return picked
 
     def samples(self, prompts: Sequence[Any], completions: Sequence[Any],
                 columns: Mapping[str, Sequence[Any]]) -> list[Sample]:
@@ -125,11 +149,30 @@ class TrlReward:
                  completion_ids: Any = None, *, log_metric: Callable | None = None,
                  log_extra: Callable | None = None, **columns: Any) -> list[float | None]:
         samples = self.samples(prompts, completions, columns)
-        return self.finish(warn_if_batch_failed("trl", samples, self.reward().score(samples)),
-                           log_metric, log_extra)
+        outcomes = warn_if_batch_failed("trl", samples, _scored(self, samples))
+        return self.finish(self.pick(outcomes), log_metric, log_extra)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.__name__!r})"
+
+
+_last_batch: dict[int, tuple[tuple, list[Outcome]]] = {}
+_last_lock = threading.Lock()
+
+
+def _scored(func: TrlReward, samples: list[Sample]) -> list[Outcome]:
+    """The whole reward's outcomes for a batch, reusing the previous call's when TRL calls the
+    next component function on the same batch (TRL calls sync functions one after another)."""
+    reward = func.reward()
+    key = tuple((s.prompt_text, s.response, repr(s.reference), s.group) for s in samples)
+    with _last_lock:
+        found = _last_batch.get(id(reward))
+    if found is not None and found[0] == key:
+        return found[1]
+    outcomes = reward.score(samples)
+    with _last_lock:
+        _last_batch[id(reward)] = (key, outcomes)
+    return outcomes
 
 
 class AsyncTrlReward(TrlReward):
@@ -141,7 +184,7 @@ class AsyncTrlReward(TrlReward):
                        log_extra: Callable | None = None, **columns: Any) -> list[float | None]:
         samples = self.samples(prompts, completions, columns)
         outcomes = warn_if_batch_failed("trl", samples, await self.reward().ascore(samples))
-        return self.finish(outcomes, log_metric, log_extra)
+        return self.finish(self.pick(outcomes), log_metric, log_extra)
 
     # TRL picks the async path with inspect.iscoroutinefunction(func), which is False for a
     # callable object on Python 3.11. These class attributes make the object "function-like"
@@ -152,24 +195,29 @@ class AsyncTrlReward(TrlReward):
 
 
 def trl_reward_funcs(spec: SpecSource, columns: Mapping[str, str] | None = None,
-                     use_async: bool = False) -> list[TrlReward]:
+                     use_async: bool = False, trainer: str = "grpo") -> list[TrlReward]:
     """The ``reward_funcs`` list for a spec.
 
-    A ``group_advantage`` spec whose method TRL has natively (``grpo``, ``dr_grpo``, ``gdpo``)
-    gives one function per component (weights and aggregation come from
-    :func:`grpo_config_kwargs`); other methods give one function returning rewardlab's
-    advantages; any other spec gives one function for the whole reward.
+    A ``group_advantage`` spec whose method TRL has natively (``grpo``, ``dr_grpo``, ``gdpo``;
+    and ``rloo`` for ``RLOOTrainer``) gives one function per component (weights and aggregation
+    come from :func:`grpo_config_kwargs` / :func:`rloo_config_kwargs`); other methods give one
+    function returning rewardlab's advantages; any other spec gives one function for the whole
+    reward.
 
     Args:
         spec: The spec.
         columns: Sample field -> dataset column.
         use_async: Return :class:`AsyncTrlReward` objects.
+        trainer: ``grpo`` (``GRPOTrainer``) or ``rloo`` (``RLOOTrainer``).
     """
+    if trainer not in ("grpo", "rloo"):
+        raise ValueError(f"trainer must be 'grpo' or 'rloo', not {trainer!r}")
     cls = AsyncTrlReward if use_async else TrlReward
     plan = get_plan(spec)
     if plan.advantage is None:
         return [cls(spec, columns=columns)]
-    if plan.advantage.method in ("grpo", "dr_grpo", "gdpo"):
+    native = ("grpo", "dr_grpo", "gdpo") if trainer == "grpo" else ("rloo",)
+    if plan.advantage.method in native:
         return [cls(spec, component=name, columns=columns) for name in plan.components]
     return [cls(spec, columns=columns, advantages=True, name=f"{plan.advantage.method}_advantage")]
 
@@ -182,3 +230,77 @@ def grpo_config_kwargs(spec: SpecSource) -> dict[str, Any]:
     if plan.advantage is None or plan.advantage.method not in ("grpo", "dr_grpo", "gdpo"):
         settings.pop("reward_weights", None)
     return {k: v for k, v in settings.items() if v is not None}
+
+
+def rloo_config_kwargs(spec: SpecSource) -> dict[str, Any]:
+    """``RLOOConfig`` keyword arguments for a spec (pairs with :func:`trl_reward_funcs`).
+
+    ``RLOOConfig`` has neither ``multi_objective_aggregation`` nor ``scale_rewards`` (they are
+    GRPO options); only the component weights carry over. RLOO's leave-one-out baseline is its
+    own method: use ``GRPOTrainer`` for the spec's other methods.
+    """
+    plan = get_plan(spec)
+    settings = {k: v for k, v in plan.trainer_settings("rloo").items() if k != "note"}
+    if plan.advantage is None or plan.advantage.method != "rloo":
+        settings.pop("reward_weights", None)  # one function: no weights to give
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+class RewardEnvironment:
+    """A TRL ``environment_factory`` environment whose reward is a rewardlab spec.
+
+    The model answers through the ``submit_answer`` tool; TRL calls :meth:`get_reward` once the
+    rollout is complete, which scores the submitted answer against the row's reference
+    (``reference``/``answer``/``solution``/``ground_truth``/``label``). No answer, or a failed
+    outcome, is ``None``: TRL leaves such a rollout out of its group's baseline. The last
+    outcome stays readable as :attr:`outcome` (status and reason).
+
+    Args:
+        spec: The reward spec (a single reward).
+    """
+
+    def __init__(self, spec: SpecSource) -> None:
+        get_plan(spec)  # fail early on a bad spec
+        self._spec = spec
+        self._row: dict[str, Any] = {}
+        self._answer: str | None = None
+        self.outcome: Outcome | None = None
+
+    def reset(self, **row: Any) -> None:
+        """Start a rollout for one dataset row (TRL passes the row's columns)."""
+        self._row, self._answer, self.outcome = dict(row), None, None
+
+    def submit_answer(self, answer: str) -> str:
+        """Submit the final answer to the task.
+
+        Args:
+            answer: The final answer, as plain text.
+
+        Returns:
+            A confirmation that the answer was recorded.
+        """
+        self._answer = str(answer)
+        return "answer recorded"
+
+    def get_reward(self) -> float | None:
+        """The rewardlab score of the submitted answer (``None``: nothing to score)."""
+        if self._answer is None:
+            self.outcome = None
+            return None
+        ref_column = next((c for c in REFERENCE_COLUMNS if c in self._row), None)
+        prompt = self._row.get("prompt")
+        sample = Sample(response=self._answer,
+                        prompt=prompt if isinstance(prompt, str | list) else None,
+                        reference=self._row.get(ref_column) if ref_column else None,
+                        metadata={k: v for k, v in self._row.items()
+                                  if k not in ("prompt", ref_column)})
+        self.outcome = get_plan(self._spec).reward.score_one(sample)
+        return self.outcome.score if self.outcome.is_ok else None
+
+
+def reward_environment_factory(spec: SpecSource) -> Callable[[], RewardEnvironment]:
+    """A picklable ``environment_factory`` for :class:`RewardEnvironment` over ``spec``."""
+    import functools
+
+    get_plan(spec)
+    return functools.partial(RewardEnvironment, spec)

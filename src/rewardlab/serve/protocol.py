@@ -155,8 +155,11 @@ def recover_response(query: str, prompt: str | None,
 def openrlhf_response(outcomes: Sequence[Outcome], failure_reward: float) -> dict[str, Any]:
     """OpenRLHF's reply for a list of outcomes.
 
-    A sample that got no score (any status but ``ok``) gets ``failure_reward`` in ``rewards``
-    and ``scores``, because OpenRLHF needs a float per sample; the failure stays visible: the
+    A sample that got no score (any status but ``ok``) gets ``failure_reward`` in ``rewards``,
+    because OpenRLHF needs a float per sample. ``scores`` follows OpenRLHF's documented 0-1
+    meaning (see :func:`rewardlab.integrations.common.unit_score`): the score clipped to 0-1,
+    NaN for a failure so that OpenRLHF's dynamic filter drops the group. The failure stays
+    visible: the
     ``extra_logs`` hold one 0/1 indicator list per status (``status_ok``, ``status_error``,
     ...; a stable key set, logged by OpenRLHF as per-step rates), and ``statuses`` lists the
     status of each sample.
@@ -164,5 +167,8 @@ def openrlhf_response(outcomes: Sequence[Outcome], failure_reward: float) -> dic
     rewards = [o.score if o.is_ok and o.score is not None else failure_reward for o in outcomes]
     extra_logs = {f"status_{s.value}": [1.0 if o.status is s else 0.0 for o in outcomes]
                   for s in Status}
-    return {"rewards": rewards, "scores": list(rewards), "extra_logs": extra_logs,
+    from rewardlab.integrations.common import unit_score
+
+    return {"rewards": rewards, "scores": [unit_score(o) for o in outcomes],
+            "extra_logs": extra_logs,
             "statuses": [o.status.value for o in outcomes]}
