@@ -27,13 +27,14 @@ _HEDGE_RE = re.compile(
     r"\b(?:or\s+maybe|or\s+perhaps|or\s+possibly|maybe|perhaps|possibly|alternatively|"
     r"alternative(?:ly)?\s+answer|either\b.{0,80}\bor|not\s+sure|unsure|"
     r"(?:I|we)\s+(?:don'?t|do\s+not|cannot|can'?t)\s+(?:know|tell|determine|be\s+sure)|"
-    r"no\s+idea|candidates?|could\s+also\s+be|might\s+also\s+be|or\s+(?:it\s+)?could\s+be|"
+    r"no\s+idea|just\s+kidding|kidding|candidates?|possible\s+answers?|could\s+also\s+be|might\s+also\s+be|or\s+(?:it\s+)?could\s+be|"
     r"one\s+of\s+(?:these|the\s+following)|(?:I|my)\s+guess|probably|"
     r"ou\s+peut-être|o\s+tal\s+vez)\b",
     re.IGNORECASE,
 )
 _NEGATION_CMD_RE = re.compile(
     r"\\not\s*(?![=\\<>])|\\(?:neg|lnot|lor|vee|land|wedge)\b|\u00ac|\u2228|\u2227")
+_TRAILING_DOTS_RE = re.compile(r"(?:\\[lcv]?dots|\.\.\.|\u2026)\s*\}*\s*$")
 _QUESTION_RE = re.compile(r"[\w})\]]\s*\?")
 _CONNECTOR_WORDS = {"and", "or", "the", "is", "answer", "final", "so", "thus", "therefore",
                     "for", "part", "case", "cases", "where", "with", "when", "of", "a", "an",
@@ -100,6 +101,8 @@ def taint_in_answer(answer: str) -> str | None:
     """
     if POISON in answer:
         return "the answer contains a combining mark that changes a character"
+    if _TRAILING_DOTS_RE.search(answer) and "," not in answer:
+        return "the answer trails off (3...): a truncated value is not the value"
     if _QUESTION_RE.search(_TEXT_ARG_RE.sub(r"\1", answer)):
         return "the answer is a question"
     m = _NEGATION_CMD_RE.search(answer)
@@ -262,12 +265,12 @@ def split_parts(answer: str) -> list[str]:
             if _balanced(inner):
                 s = inner.strip()
                 break
-    if len(s) > 4000:
-        return [answer]
+    if len(s) > 20_000:
+        return [answer]  # the cost guards decide what to do with it
     parts = _top_level_splits(s)
-    if len(parts) <= 1 or len(parts) > MAX_PARTS:
+    if len(parts) <= 1:
         return expand_plus_minus(answer) or [answer]
-    return parts
+    return parts  # callers treat more than MAX_PARTS parts as a list too long to be an answer
 
 
 def _balanced(text: str) -> bool:

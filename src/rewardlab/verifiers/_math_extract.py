@@ -32,7 +32,7 @@ _ANSWER_COLON_RE = re.compile(
     r"الإجابة|उत्तर)[*_]*[ \t]*[:\uff1a][ \t]*(.+)$",
     re.MULTILINE | re.IGNORECASE)
 _NUMBER_RE = re.compile(
-    r"(?<![A-Za-z0-9_.^{])[-\u2212]?(?:\d+\s*/\s*\d+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|[.,]\d+)(?![\d])"
+    r"(?<![A-Za-z0-9_.^{])[-\u2212]?(?:\d+\s*/\s*\d+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|[.,]\d+)(?![\d\u29f8])"
 )
 # Between two boxes: a word that replaces the earlier box with the later one (a correction),
 # or a sentence break; anything else short ("and", ",", "for part (a) and", "\\) and \\( y_2 =")
@@ -58,6 +58,7 @@ class Extracted:
     source: str
     start: int = -1
     parts: int = 1
+    end: int = -1
 
 
 _BRACE_TOKEN_RE = re.compile(r"\\.|[{}]", re.DOTALL)
@@ -281,7 +282,7 @@ def extract_answer(text: str, *, number_fallback: bool = False) -> Extracted | N
     if boxes:
         contents = [b[2] for b in group if b[2]]
         return Extracted(", ".join(contents), "boxed_wall" if wall else "boxed", group[0][0],
-                         len(contents))
+                         len(contents), group[-1][1])
     stripped = text.strip()
     if (stripped and "\n" not in stripped and len(stripped) <= 80 and not _has_prose(stripped)
             and _is_one_formula(stripped)):
@@ -299,7 +300,12 @@ def extract_answer(text: str, *, number_fallback: bool = False) -> Extracted | N
     if number_fallback:
         found_number = last_number_match(text)
         if found_number is not None:
-            return Extracted(found_number[0], "last_number", found_number[1])
+            number, start = found_number
+            listed = _LIST_BEFORE_RE.search(text, max(0, start - 2000), start)
+            if listed:  # "Numbers: 3, 4, 10, 11": the list is the answer, not its last item
+                return Extracted(text[listed.start():start] + number, "number_list",
+                                 listed.start(), end=start + len(number))
+            return Extracted(number, "last_number", start, end=start + len(number))
     return None
 
 
@@ -348,6 +354,7 @@ def _extract_reference_cached(reference: str) -> Extracted | None:
     return _extract_reference(reference)
 
 
+_LIST_BEFORE_RE = re.compile(r"(?:-?\d+(?:\.\d+)?\s*(?:,|;|\bor\b|\band\b|/)\s*)+$")
 _SPAN_JOINER_RE = re.compile(r"^(?:\s|,|;|\band\b|\bor\b|\.)*$")
 
 

@@ -31,6 +31,7 @@ from rewardlab.registry import register
 from rewardlab.reward import CpuReward
 from rewardlab.types import Outcome, Sample, Status
 from rewardlab.verifiers._math_answers import (
+    MAX_PARTS,
     _NEGATED_CHOICE_RE,
     assigned_variable,
     choice_letters,
@@ -47,7 +48,7 @@ from rewardlab.verifiers._math_normalize import (
     read_choice,
     read_number,
 )
-from rewardlab.verifiers._math_unicode import normalize_unicode
+from rewardlab.verifiers._math_unicode import POISON, normalize_unicode
 from rewardlab.verifiers._math_units import quantities_equal, read_quantity
 
 _MAX_ANSWER_CHARS = 2000
@@ -70,6 +71,11 @@ _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _SENTENCE_START_RE = re.compile(r"(?:[.!?]\s|\n)")
 _QUOTE_CHARS = "\"\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _HEDGE_WINDOW = 600
+_NOT_BEFORE_RE = re.compile(r"(?:\bnot|n't|\bnever|\bno)\s*(?:be\s+|equal\s+to\s+|exactly\s+)?"
+                            r"[$(]*\s*$", re.IGNORECASE)
+_QUESTION_AFTER_RE = re.compile(r"^[\s$}\\)\]]*\?")
+_NEGATED_AFTER_RE = re.compile(r"^[\s$}\\)\].,]*(?:is|was|would\s+be|seems)\s+(?:wrong|incorrect|"
+                               r"false|not\b|a\s+mistake|an\s+error)", re.IGNORECASE)
 _OR_BEFORE_RE = re.compile(r"\b(?:or|ou|oder|o)\s*[$(]*\s*$", re.IGNORECASE)
 
 
@@ -265,6 +271,8 @@ class MathVerifier(CpuReward):
         gold_parts, pred_parts = split_parts(gold), split_parts(pred)
         if len(gold_parts) == 1 and len(pred_parts) == 1:
             return self._compare_one(gold, pred, response, prose)
+        if len(pred_parts) > MAX_PARTS:
+            return False, "hedge_list"  # dozens of values are a list of guesses, not an answer
         if len(pred_parts) == 1:  # e.g. \pm 2021 against a set written another way
             return self._compare_one(gold, pred, response, prose)
         if len(gold_parts) == 1:
@@ -371,6 +379,7 @@ class MathVerifier(CpuReward):
         # math-verify's own extraction over the response's end, for answers ours may miss
         # (checked for cost only when the symbolic path actually needs it).
         use_response = (self.symbolic and self.response_fallback and not explicit
+                        and POISON not in response[-_RESPONSE_TAIL:]
                         and _hedge_phrase(response[-_HEDGE_WINDOW:], refs) is None)
         tail = response[-_RESPONSE_TAIL:]
         if found is None and not use_response:
@@ -431,8 +440,17 @@ class MathVerifier(CpuReward):
             sentence = m.end()
         if _in_quotes(response[sentence:start]):
             return "the final answer is inside a quotation (an echo, not an answer)"
-        if found.source != "boxed" and _OR_BEFORE_RE.search(response[sentence:start]):
+        before = response[sentence:start]
+        if found.source != "boxed" and _OR_BEFORE_RE.search(before):
             return "the final answer is offered as an alternative ('... or X')"
+        if _NOT_BEFORE_RE.search(before):
+            return "the final answer is negated ('not X')"
+        after = response[found.end:found.end + 120] if found.end >= 0 else _after(
+            response, start, found.text)
+        if _QUESTION_AFTER_RE.match(after):
+            return "the final answer is asked, not stated ('X?')"
+        if _NEGATED_AFTER_RE.match(after):
+            return "the final answer is declared wrong ('X is wrong')"
         return _hedge_phrase(response[sentence:][-20_000:], refs)
 
 
@@ -441,6 +459,13 @@ def _hedge_phrase(region: str, refs: list[Extracted]) -> str | None:
     if phrase and not any(hedge_in_text(r.text) for r in refs):
         return f"the response hedges ({phrase!r})"
     return None
+
+
+def _after(response: str, start: int, answer: str) -> str:
+    """The text right after an answer that was read starting at ``start``."""
+    chunk = response[start:start + len(answer) + 400]
+    at = chunk.find(answer)
+    return chunk[at + len(answer):][:120] if at >= 0 else ""
 
 
 def _in_quotes(before: str) -> bool:
