@@ -31,8 +31,8 @@ from rewardlab.registry import register
 from rewardlab.reward import CpuReward
 from rewardlab.types import Outcome, Sample, Status
 from rewardlab.verifiers._math_answers import (
-    MAX_PARTS,
     _NEGATED_CHOICE_RE,
+    MAX_PARTS,
     assigned_variable,
     choice_letters,
     hedge_in_text,
@@ -65,7 +65,7 @@ _LEADING_CHOICE_RE = re.compile(r"^\s*\(?([A-J])\)?\s*[.:)\u3002\uff0c,]")
 # An option reference that carries its text: "(D) Alina", "C Cecile".
 _LABELLED_CHOICE_RE = re.compile(r"^\s*\(?([A-J])\)?[.:)]?\s+[A-Z][a-z]+[^\d$\\]{0,60}$", re.DOTALL)
 _BIG_EXPONENT_RE = re.compile(r"\^\s*\{?\s*\(?\s*(\d{6,})")
-_BIG_FACTORIAL_RE = re.compile(r"(\d{5,})\s*!")
+_BIG_FACTORIAL_RE = re.compile(r"(\d{5,})\s*!|\\(?:binom|dbinom|tbinom|Gamma)\s*[{(]\s*\d{5,}")
 _BRACKET_RE = re.compile(r"[{}()\[\]]")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _SENTENCE_START_RE = re.compile(r"(?:[.!?]\s|\n)")
@@ -103,7 +103,7 @@ def _too_costly(answer: str, max_chars: int = _MAX_ANSWER_CHARS) -> str | None:
     if _BIG_EXPONENT_RE.search(answer):
         return "answer raises to an exponent of 6 or more digits"
     if _BIG_FACTORIAL_RE.search(answer):
-        return "answer takes the factorial of a 5-digit or larger number"
+        return "answer takes the factorial (or binomial) of a 5-digit or larger number"
     return None
 
 

@@ -115,7 +115,7 @@ def unicode_lookalikes() -> None:
         add("unicode_superscript", f"\\boxed{{{base}{str(exp).translate(sup)}}}",
             str(base ** exp), 1)
     add("unicode_digits", "\\boxed{٤٢}", "42", 1)
-    add("unicode_digits", "\\boxed{４２}", "42", 1)
+    add("unicode_digits", "\\boxed{\uff14\uff12}", "42", 1)  # full-width digits
     add("unicode_digits", "\\boxed{४२}", "4", 0)
 
 
