@@ -378,7 +378,9 @@ class MathVerifier(CpuReward):
                                                           "answer_is")
         # math-verify's own extraction over the response's end, for answers ours may miss
         # (checked for cost only when the symbolic path actually needs it).
+        # (Not when the answer is the whole response: math-verify would read the same text.)
         use_response = (self.symbolic and self.response_fallback and not explicit
+                        and (found is None or found.source != "whole")
                         and POISON not in response[-_RESPONSE_TAIL:]
                         and _hedge_phrase(response[-_HEDGE_WINDOW:], refs) is None)
         tail = response[-_RESPONSE_TAIL:]
