@@ -76,6 +76,10 @@ _NOT_BEFORE_RE = re.compile(r"(?:\bnot|n't|\bnever|\bno)\s*(?:be\s+|equal\s+to\s
 _QUESTION_AFTER_RE = re.compile(r"^[\s$}\\)\]]*\?")
 _NEGATED_AFTER_RE = re.compile(r"^[\s$}\\)\].,]*(?:is|was|would\s+be|seems)\s+(?:wrong|incorrect|"
                                r"false|not\b|a\s+mistake|an\s+error)", re.IGNORECASE)
+_OR_AFTER_RE = re.compile(r"^[^.\n]{0,40}?\b(?:or|ou|oder)\b\s*[$(\\]*\s*[-+\d(\\]",
+                          re.IGNORECASE)
+_CONTINUED_AFTER_RE = re.compile(r"^[ \t]*(?:\^|_|\\times|\\cdot|\*|/|\d|\\sqrt|\\frac)")
+_CONTINUED_BEFORE_RE = re.compile(r"(?:[-+*/^_\d]|\\times|\\cdot|\\frac|\\sqrt|\\pm)[ \t]*\$?[ \t]*$")
 _OR_BEFORE_RE = re.compile(r"\b(?:or|ou|oder|o)\s*[$(]*\s*$", re.IGNORECASE)
 
 
@@ -453,6 +457,11 @@ class MathVerifier(CpuReward):
             return "the final answer is asked, not stated ('X?')"
         if _NEGATED_AFTER_RE.match(after):
             return "the final answer is declared wrong ('X is wrong')"
+        if _OR_AFTER_RE.match(after):
+            return "the final answer is followed by an alternative ('X (or Y)')"
+        if found.source == "boxed" and (_CONTINUED_AFTER_RE.match(after)
+                                        or _CONTINUED_BEFORE_RE.search(before)):
+            return "the final answer continues outside its box ('-\\boxed{4}', '\\boxed{4}^2')"
         return _hedge_phrase(response[sentence:][-20_000:], refs)
 
 

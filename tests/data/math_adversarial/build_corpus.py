@@ -70,6 +70,12 @@ def hedges() -> None:
         add("hedge_at_least", f"The answer is at least {x}.", str(x), 0)
         add("hedge_between", f"The answer is between {x} and {y}.", str(y), 0)
         add("hedge_number_list", f"Numbers: {x}, {y}, 10, 11", "11", 0)
+        add("hedge_or_after", f"The answer is ${x}$ (or ${y}$).", str(x), 0)
+        add("hedge_or_after", f"So \\boxed{{{x}}}, or {y} if we count both.", str(x), 0)
+        add("outside_box", f"$-\\boxed{{{x}}}$", str(x), 0)
+        add("outside_box", f"\\boxed{{{x}}}^2", str(x), 0)
+        add("outside_box", f"$2\\boxed{{{x}}}$", str(x), 0)
+        add("outside_box", f"\\boxed{{{x}}} \\times 10", str(x), 0)
     for n in range(1, 12):  # a wall of boxes
         add("hedge_wall", " ".join(f"\\boxed{{{i}}}" for i in range(1, 12)), str(n), 0)
     add("hedge_wall", ", ".join(f"\\boxed{{{i}}}" for i in range(20)), "19", 0)
