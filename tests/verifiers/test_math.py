@@ -446,3 +446,26 @@ def test_gsm8k_solutions_as_references(fixtures_dir):
         if other.replace(",", "") != finals[i].replace(",", ""):
             wrong = reward.compute(Sample(response=f"#### {other}", reference=row["answer"]))
             assert (wrong.status, wrong.score) == (Status.OK, 0.0), (finals[i], other, wrong)
+
+
+def test_fast_samples_settle_in_process_and_the_rest_in_workers(monkeypatch):
+    """score() settles what needs no sympy in the calling process and sends the rest to the
+    engine: the outcomes are the same as computing each sample inline."""
+    from rewardlab.verifiers import math_verifier
+
+    samples = [Sample(response="so \\boxed{72}", reference="#### 72"),
+               Sample(response="\\boxed{2\\sqrt{2}}", reference="\\sqrt{8}"),
+               Sample(response="$\\sqrt{9}$ or maybe $4$", reference="4"),
+               Sample(response="x" * 60_000 + " \\boxed{3}", reference="3")]
+    sent: list[int] = []
+    original = math_verifier.CpuReward.score_batch
+
+    async def counting(self, batch):
+        sent.append(len(batch))
+        return await original(self, batch)
+
+    monkeypatch.setattr(math_verifier.CpuReward, "score_batch", counting)
+    outcomes = MathVerifier(cache=False).score(samples)
+    expected = [inline().compute(s) for s in samples]
+    assert [(o.status, o.score) for o in outcomes] == [(o.status, o.score) for o in expected]
+    assert sent == [2]  # the symbolic sample and the 60 kB one went to the workers

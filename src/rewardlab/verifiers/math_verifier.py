@@ -21,6 +21,8 @@ read), ``timeout``.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import importlib.util
 import math
 import numbers
@@ -71,6 +73,11 @@ _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _SENTENCE_START_RE = re.compile(r"(?:[.!?]\s|\n)")
 _QUOTE_CHARS = "\"\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _HEDGE_WINDOW = 600
+# Samples up to this size may be settled in the calling process when no sympy is needed: every
+# step before the symbolic path is linear-time, so this bounds their cost (about a millisecond).
+_INLINE_MAX_CHARS = 50_000
+_FAST_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("math_fast_only",
+                                                                   default=False)
 _NOT_BEFORE_RE = re.compile(r"(?:\bnot|n't|\bnever|\bno)\s*(?:be\s+|equal\s+to\s+|exactly\s+)?"
                             r"[$(]*\s*$", re.IGNORECASE)
 _QUESTION_AFTER_RE = re.compile(r"^[\s$}\\)\]]*\?")
@@ -79,7 +86,8 @@ _NEGATED_AFTER_RE = re.compile(r"^[\s$}\\)\].,]*(?:is|was|would\s+be|seems)\s+(?
 _OR_AFTER_RE = re.compile(r"^[^.\n]{0,40}?\b(?:or|ou|oder)\b\s*[$(\\]*\s*[-+\d(\\]",
                           re.IGNORECASE)
 _CONTINUED_AFTER_RE = re.compile(r"^[ \t]*(?:\^|_|\\times|\\cdot|\*|/|\d|\\sqrt|\\frac)")
-_CONTINUED_BEFORE_RE = re.compile(r"(?:[-+*/^_\d]|\\times|\\cdot|\\frac|\\sqrt|\\pm)[ \t]*\$?[ \t]*$")
+_CONTINUED_BEFORE_RE = re.compile(
+    r"(?:[-+*/^_\d]|\\times|\\cdot|\\frac|\\sqrt|\\pm)[ \t]*\$?[ \t]*$")
 _OR_BEFORE_RE = re.compile(r"\b(?:or|ou|oder|o)\s*[$(]*\s*$", re.IGNORECASE)
 
 
@@ -244,6 +252,8 @@ class MathVerifier(CpuReward):
             raise ImportError(_MISSING_MATH_VERIFY) from exc
 
         budget = max(1.0, self.timeout * 0.4)
+        if _FAST_ONLY.get():
+            raise _NeedsSymbolic
         gold_parsed = sym.parse_answer(gold, budget)
         if not gold_parsed or (sym.only_strings(gold_parsed) and _malformed(gold)):
             raise _BadReference(f"the reference answer {gold[:80]!r} cannot be parsed")
@@ -311,6 +321,42 @@ class MathVerifier(CpuReward):
         if stray_words(pred, gold, scaling_only=prose):
             return False, "words"
         return None
+
+    async def score_batch(self, samples: list[Sample]) -> list[Outcome]:
+        """Settle in this process what the fast paths can (no sympy, size-capped, linear
+        time); send the rest to engine workers, where the per-sample deadline holds."""
+        if self.isolation == "inline" or not self.symbolic:
+            return await super().score_batch(samples)
+        outcomes: list[Outcome | None] = []
+        token = _FAST_ONLY.set(True)
+        try:
+            for i, sample in enumerate(samples):
+                outcomes.append(self._try_fast(sample))
+                if i % 256 == 255:
+                    _FAST_ONLY.reset(token)
+                    await asyncio.sleep(0)  # let other tasks of the event loop run
+                    token = _FAST_ONLY.set(True)
+        finally:
+            _FAST_ONLY.reset(token)
+        pending = [i for i, outcome in enumerate(outcomes) if outcome is None]
+        if pending:
+            done = await super().score_batch([samples[i] for i in pending])
+            for i, outcome in zip(pending, done, strict=True):
+                outcomes[i] = outcome
+        return [o for o in outcomes if o is not None]
+
+    def _try_fast(self, sample: Sample) -> Outcome | None:
+        """The outcome when it needs no sympy and the sample is small, else ``None``."""
+        reference = sample.reference
+        if not isinstance(sample.response, str) or len(sample.response) > _INLINE_MAX_CHARS:
+            return None
+        if not isinstance(reference, str | int | float) or isinstance(reference, bool) or (
+                isinstance(reference, str) and len(reference) > _INLINE_MAX_CHARS):
+            return None
+        try:
+            return self.compute(sample)
+        except Exception:  # _NeedsSymbolic, or anything else: the worker decides
+            return None
 
     def _compare_one(self, gold: str, pred: str, response: str | None,
                      prose: bool = False) -> tuple[bool, str]:
@@ -491,6 +537,10 @@ def _distinct(parts: list[str]) -> list[str]:
     for part in parts:
         seen.setdefault(canonical_text(part), part)
     return list(seen.values())
+
+
+class _NeedsSymbolic(Exception):
+    """The fast paths could not settle the sample (raised only in fast-only mode)."""
 
 
 class _BadReference(Exception):
