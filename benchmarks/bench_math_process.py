@@ -7,9 +7,9 @@ temporary JSONL with fields ``response``, ``reference``, ``label``):
 * ``gsm8k/model_solutions.jsonl`` (400 solutions) and ``qwen_math_bon/math_cot.jsonl`` (160
   responses), each repeated ``--copies`` times with a distinct first line ("Attempt k.") so
   every sample is unique (no cache hit can help either side);
-* the peer suites' cases (``tests/data/peer_cases``: Math-Verify, lighteval, inspect_ai) and the
-  adversarial corpus without its resource attacks (``tests/data/math_adversarial``), labels as
-  written there.
+* with ``--mix all`` (the default), also the peer suites' cases (``tests/data/peer_cases``:
+  Math-Verify, lighteval, inspect_ai) and the adversarial corpus without its resource attacks
+  (``tests/data/math_adversarial``), labels as written there.
 
 Each round runs, one after the other (rounds interleave the two, so load changes on the shared
 machine hit both alike):
@@ -23,7 +23,8 @@ It then reports the median wall time and the ratio, agreement with the labels, a
 in this process: samples/s and per-sample p50/p99 for ``math`` inline (warm) and for plain
 math-verify.
 
-    python benchmarks/bench_math_process.py [--rounds 3] [--copies 8] [--json out.json]
+    python benchmarks/bench_math_process.py [--rounds 3] [--copies 8] [--mix all|fixtures]
+        [--json out.json]
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ GSM8K_KEYS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verif
 PLAIN = ROOT / "benchmarks" / "_plain_math_verify.py"
 
 
-def build(copies: int) -> list[dict]:
-    """The mixed labelled set (see the module docstring)."""
+def build(copies: int, mix: str = "all") -> list[dict]:
+    """The mixed labelled set (see the module docstring); ``mix="fixtures"`` keeps only the
+    repeated GSM8K and Qwen model solutions (what RL rollouts look like)."""
     base: list[dict] = []
     with (FIXTURES / "gsm8k" / "model_solutions.jsonl").open() as fh:
         for line in fh:
@@ -63,6 +65,8 @@ def build(copies: int) -> list[dict]:
                              "label": bool(label), "set": "qwen_math_bon"})
     rows = [{**r, "response": f"Attempt {k}.\n{r['response']}"}
             for k in range(copies) for r in base]
+    if mix == "fixtures":
+        return rows
     for suite in ("math_verify", "lighteval", "inspect_ai"):
         for line in (ROOT / "tests" / "data" / "peer_cases" / f"{suite}.jsonl").open():
             case = json.loads(line)
@@ -141,13 +145,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--copies", type=int, default=8)
+    parser.add_argument("--mix", choices=("all", "fixtures"), default="all",
+                        help="all: fixtures + peer suites + adversarial corpus; fixtures: "
+                             "the repeated model solutions only")
     parser.add_argument("--steady", type=int, default=2000,
                         help="samples in the steady-state measurement")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     logging.getLogger("math_verify").setLevel(logging.ERROR)
 
-    rows = build(args.copies)
+    rows = build(args.copies, args.mix)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "mixed.jsonl"
@@ -171,7 +178,7 @@ def main() -> None:
 
     ours, plain = times["rewardlab score --spec math"], times["math-verify parse+verify script"]
     ratios = [p / o for o, p in zip(ours, plain, strict=True)]
-    print(f"\n{len(rows)} labelled samples, {args.rounds} interleaved rounds\n")
+    print(f"\n{len(rows)} labelled samples ({args.mix}), {args.rounds} interleaved rounds\n")
     print("| whole process | median s | samples/s | agreement (all) | speed-up |")
     print("|---|---:|---:|---:|---:|")
     for name, ts in times.items():
