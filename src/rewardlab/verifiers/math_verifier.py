@@ -311,7 +311,10 @@ class MathVerifier(CpuReward):
         return self._compare_one(gold, pred, None, prose)
 
     def _guards(self, gold: str, pred: str, prose: bool) -> tuple[bool, str] | None:
-        """Verdicts that no rewriting may overturn: variables, units, words in the answer."""
+        """Verdicts that no rewriting may overturn: variables, units, words in the answer,
+        false equations."""
+        if "=" in pred and "=" not in gold and _false_equation(pred):
+            return False, "false_equation"  # "5 = 4": math-verify would read its last side
         gold_var, pred_var = assigned_variable(gold), assigned_variable(pred)
         if gold_var and pred_var and gold_var != pred_var:
             return False, "variable"
@@ -397,7 +400,11 @@ class MathVerifier(CpuReward):
                     return Outcome.ok(0.0, "reasoning reopened after the final answer",
                                       hedge="reopened_reasoning", **base)
             elif opening in response:  # never closed: everything after it is a draft
-                response = response[:response.find(opening)]
+                before = response[:response.find(opening)]
+                if before.strip():  # an answer, then reasoning opened again
+                    return Outcome.ok(0.0, "reasoning reopened after the final answer",
+                                      hedge="reopened_reasoning", **base)
+                response = before
         whole = response.strip()
         if 0 < len(whole) <= 200:  # the response is the reference, verbatim ("odd $n$")
             for ref in refs:
@@ -516,6 +523,13 @@ def _hedge_phrase(region: str, refs: list[Extracted]) -> str | None:
     if phrase and not any(hedge_in_text(r.text) for r in refs):
         return f"the response hedges ({phrase!r})"
     return None
+
+
+def _false_equation(answer: str) -> bool:
+    """``5 = 4``, ``4 = 2 + 2 = 5``: sides written as plain numbers that differ."""
+    sides = [s for s in re.split(r"(?<![<>!\\])=(?!=)", answer) if s.strip()]
+    values = {n.value for n in (read_number(s, strip_assignment=False) for s in sides) if n}
+    return len(values) > 1
 
 
 def _after(response: str, start: int, answer: str) -> str:
