@@ -33,7 +33,8 @@ _HEDGE_RE = re.compile(
     re.IGNORECASE,
 )
 _NEGATION_CMD_RE = re.compile(
-    r"\\not\s*(?![=\\<>])|\\(?:neg|lnot|lor|vee|land|wedge)\b|\u00ac|\u2228|\u2227")
+    r"\\not\s*(?![=\\<>])|\\(?:neg|lnot|lor|vee|land|wedge|cancel|bcancel|xcancel|sout|"
+    r"st|cancelto|phantom)\b|\u00ac|\u2228|\u2227")
 _TRAILING_DOTS_RE = re.compile(r"(?:\\[lcv]?dots|\.\.\.|\u2026)\s*\}*\s*$")
 _QUESTION_RE = re.compile(r"[\w})\]]\s*\?")
 _CONNECTOR_WORDS = {"and", "or", "the", "is", "answer", "final", "so", "thus", "therefore",
@@ -107,7 +108,7 @@ def taint_in_answer(answer: str) -> str | None:
         return "the answer is a question"
     m = _NEGATION_CMD_RE.search(answer)
     if m:
-        return f"the answer contains {m.group(0)!r} (negation or disjunction)"
+        return f"the answer contains {m.group(0)!r} (negated, struck out, hidden or disjunction)"
     hedge = hedge_in_text(_TEXT_ARG_RE.sub(r" \1 ", answer))
     if hedge:
         return f"the answer hedges ({hedge!r})"
