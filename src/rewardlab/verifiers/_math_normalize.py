@@ -32,6 +32,7 @@ _PERCENT_RE = re.compile(r"\s*(?:\\%|%|\\text\{\s*%\s*\}|percent(?:age)?|pct)\s*
 _DEGREE_RE = re.compile(r"\s*(?:\^\s*\{?\\circ\}?|°|\\circ|\\degree)\s*$")
 _CURRENCY_RE = re.compile(r"\\\$|\$|€|£|¥|₹|\\euro|\\pounds|(?<![a-z])(?:USD|EUR|GBP)\b")
 _SPACING_RE = re.compile(r"\\[,;:! ]|\\q?quad|~")
+_RIGHT_ASSIGNMENT_RE = re.compile(r"\s*=\s*[a-zA-Z](?:_\{?\w+\}?)?$")
 _ASSIGNMENT_RE = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*(?:=|\\approx|≈)\s*")
 
 _FRAC_VARIANT_RE = re.compile(r"\\[dtc]frac")
@@ -65,6 +66,8 @@ class Number:
     value: Fraction
     is_decimal: bool = False
     percent: bool = False
+    places: int = 0
+    """Digits written after the decimal point (in scientific notation, of the value)."""
 
 
 def clean(answer: str) -> str:
@@ -140,6 +143,7 @@ def _read_number(answer: str, *, strip_assignment: bool = True) -> Number | None
     s = clean(answer)
     if strip_assignment:
         s = _ASSIGNMENT_RE.sub("", s, count=1)
+        s = _RIGHT_ASSIGNMENT_RE.sub("", s, count=1)  # "2 = x"
         if "=" in s:
             return None
     s = _CURRENCY_RE.sub("", s).strip()
@@ -163,10 +167,12 @@ def _read_number(answer: str, *, strip_assignment: bool = True) -> Number | None
     elif s.startswith("+"):
         s = s[1:].strip()
     if s.startswith("(") and s.endswith(")") and s.count("(") == 1:
+        if "," in s or ";" in s:
+            return None  # (1,5) and (3,200) are tuples, never 1.5 or 3200
         s = s[1:-1].strip()
     plain = _read_plain(s)
     if plain is not None:
-        return Number(plain[0] * sign, plain[1], percent)
+        return Number(plain[0] * sign, plain[1], percent, _places(s) if plain[1] else 0)
     m = _FRAC_RE.match(s) or _SLASH_RE.match(s)
     if m:
         num, den = int(m.group(1)), int(m.group(2))
@@ -181,27 +187,40 @@ def _read_number(answer: str, *, strip_assignment: bool = True) -> Number | None
         return Number((whole + Fraction(num, den)) * sign, False, percent)
     m = _SCI_RE.match(s)
     if m and abs(int(m.group(2))) <= 300:
-        return Number(Fraction(m.group(1)) * Fraction(10) ** int(m.group(2)) * sign,
-                      "." in m.group(1), percent)
+        exponent = int(m.group(2))
+        written = len(m.group(1).split(".")[1]) if "." in m.group(1) else 0
+        return Number(Fraction(m.group(1)) * Fraction(10) ** exponent * sign,
+                      "." in m.group(1), percent, max(0, written - exponent))
     return None
+
+
+def _places(s: str) -> int:
+    digits = re.sub(r"[^\d.,]", "", s)
+    for sep in (".", ","):
+        if sep in digits and not re.fullmatch(r"\d{1,3}(?:,\d{3})+", digits):
+            return len(digits.rsplit(sep, 1)[1])
+    return 0
 
 
 def numbers_equal(a: Number, b: Number, *, float_rounding: int = 6, rel_tol: float = 0.0) -> bool:
     """Compare two exactly-read numbers.
 
-    Exact values must be equal; when either side was written as a decimal both are rounded to
-    ``float_rounding`` places first (so ``1/12`` equals ``0.0833333``); a percent on one side
-    also matches the value divided by 100 (``28%`` equals ``0.28``); ``rel_tol`` > 0 accepts
-    ``|a - b| <= rel_tol * max(|a|, |b|)``.
+    Exact values must be equal. When either side was written as a decimal, both are rounded to
+    the places that decimal was written with, and never fewer than ``float_rounding`` (so
+    ``1/12`` equals ``0.0833333`` and ``1/3`` equals ``0.333333``, but ``0.0000004`` never
+    equals ``0`` nor ``1.0000001`` equals ``1``: a written digit is never rounded away). A
+    percent on one side also matches the value divided by 100 (``28%`` equals ``0.28``);
+    ``rel_tol`` > 0 accepts ``|a - b| <= rel_tol * max(|a|, |b|)``.
     """
     candidates_a = [a.value] + ([a.value / 100] if a.percent and not b.percent else [])
     candidates_b = [b.value] + ([b.value / 100] if b.percent and not a.percent else [])
     rounded = a.is_decimal or b.is_decimal
+    places = max(float_rounding, a.places, b.places)
     for x in candidates_a:
         for y in candidates_b:
             if x == y:
                 return True
-            if rounded and round(x, float_rounding) == round(y, float_rounding):
+            if rounded and round(x, places) == round(y, places):
                 return True
             if rel_tol > 0 and abs(x - y) <= Fraction(rel_tol) * max(abs(x), abs(y)):
                 return True

@@ -58,9 +58,72 @@ def _parse_cached(latex: str, timeout: int | None) -> tuple[Any, ...]:
         return ()
 
 
+_PYTHON_SYNTAX_RE = re.compile(r"\*\*|(?<!\\)\b(?:sqrt|exp|log|sin|cos|tan|pi)\(|\d\s*\*\s*\w")
+
+
 def parse_answer(answer: str, timeout_s: float) -> tuple[Any, ...]:
-    """Parse an extracted answer (math delimiters already removed) with math-verify."""
-    return _parse_cached(f"${answer}$", _signal_timeout(int(timeout_s)))
+    """Parse an extracted answer (math delimiters already removed) with math-verify.
+
+    Plain-expression answers written in Python syntax (``2**(1/4)``, ``-1 + sqrt(3)``) are
+    read by math-verify's expression parser when its LaTeX reading finds nothing.
+    """
+    timeout = _signal_timeout(int(timeout_s))
+    if "\\" not in answer and _PYTHON_SYNTAX_RE.search(answer):
+        latex = python_to_latex(answer)
+        if latex is not None:
+            return _parse_cached(f"${latex}$", timeout)
+    return _parse_cached(f"${answer}$", timeout)
+
+
+def python_to_latex(expr: str) -> str | None:
+    """``2**(1/4)`` -> ``2^{(1/4)}``, ``sqrt(3)`` -> ``\\sqrt{3}``: a text rewrite (nothing is
+    evaluated), or ``None`` when the parentheses do not balance."""
+    out: list[str] = []
+    i, n = 0, len(expr)
+    while i < n:
+        if expr.startswith("**", i):
+            j = i + 2
+            while j < n and expr[j] == " ":
+                j += 1
+            end = _operand_end(expr, j)
+            if end is None:
+                return None
+            out.append("^{" + (python_to_latex(expr[j:end]) or "") + "}")
+            i = end
+            continue
+        m = re.match(r"(sqrt|exp|log|sin|cos|tan)\(", expr[i:])
+        if m and (i == 0 or not expr[i - 1].isalpha()):
+            close = _operand_end(expr, i + len(m.group(1)))
+            if close is None:
+                return None
+            inner = python_to_latex(expr[i + len(m.group(1)) + 1:close - 1])
+            if inner is None:
+                return None
+            name = m.group(1)
+            out.append(f"\\sqrt{{{inner}}}" if name == "sqrt" else f"\\{name}({inner})")
+            i = close
+            continue
+        if expr.startswith("pi", i) and (i == 0 or not expr[i - 1].isalpha()) and (
+                i + 2 >= n or not expr[i + 2].isalpha()):
+            out.append("\\pi ")
+            i += 2
+            continue
+        out.append("\\cdot " if expr[i] == "*" else expr[i])
+        i += 1
+    return "".join(out)
+
+
+def _operand_end(expr: str, start: int) -> int | None:
+    """End of the operand starting at ``start``: a parenthesised group or a number/name."""
+    if start < len(expr) and expr[start] == "(":
+        depth = 0
+        for k in range(start, len(expr)):
+            depth += {"(": 1, ")": -1}.get(expr[k], 0)
+            if depth == 0:
+                return k + 1
+        return None
+    m = re.match(r"[-+]?[\w.]+", expr[start:])
+    return start + m.end() if m else None
 
 
 def parse_response(response: str, timeout_s: float) -> tuple[Any, ...]:
@@ -115,8 +178,9 @@ def symbolic_equal(
     Raises:
         SymbolicTimeout: every pair that did not match timed out.
     """
-    if bool(_PLUS_MINUS_RE.search(gold_raw)) != bool(_PLUS_MINUS_RE.search(pred_raw)):
-        return False
+    gold_pm, pred_pm = bool(_PLUS_MINUS_RE.search(gold_raw)), bool(_PLUS_MINUS_RE.search(pred_raw))
+    if gold_pm != pred_pm and "," not in (pred_raw if gold_pm else gold_raw):
+        return False  # \pm on one side only, unless the other side lists both values
     timeout = _signal_timeout(int(timeout_s))
     timed_out = False
     for g in gold:
