@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rewardlab.errors import RewardlabError
 from rewardlab.types import Sample
 
 SAMPLE_FIELDS = ("prompt", "response", "reference", "metadata", "group", "id")
@@ -15,7 +16,7 @@ _MISSING = object()
 _ABSENT = object()  # "not found" marker for the mapping checks (get_path raises on _MISSING)
 
 
-class RecordError(ValueError):
+class RecordError(RewardlabError, ValueError):
     """A record that cannot become a sample; the message says which field is wrong."""
 
 
@@ -88,7 +89,7 @@ def sample_from_record(record: Any, field_map: Mapping[str, str] | None = None) 
         raise RecordError(str(exc)) from None
 
 
-class FieldMapError(ValueError):
+class FieldMapError(RewardlabError, ValueError):
     """A ``--field`` path (or the default ``response``) found in none of the records checked."""
 
 

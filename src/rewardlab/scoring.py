@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from rewardlab.errors import RewardlabError
 from rewardlab.records import RecordError, get_path, sample_from_record
 from rewardlab.reward import Reward
 from rewardlab.runlog import ResumableOutput, dumps
@@ -22,7 +23,7 @@ from rewardlab.runrecord import InputFingerprint, RunIdentity, RunRecord
 from rewardlab.types import Outcome, Sample, Status
 
 
-class OutputExists(ValueError):
+class OutputExists(RewardlabError, ValueError):
     """A fresh run would overwrite an output that already holds rows."""
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from rewardlab.errors import RewardlabError
 from rewardlab.records import get_path
 from rewardlab.types import Status
 
@@ -31,7 +32,7 @@ _DEFAULT_PATHS = {"prompt": "prompt", "response": "response", "score": "score",
                   "status": "status", "group": "group", "id": "id", "gate": "gate"}
 
 
-class DataInputError(ValueError):
+class DataInputError(RewardlabError, ValueError):
     """The input files cannot be read as scored rows at all (a clear message says why)."""
 
 

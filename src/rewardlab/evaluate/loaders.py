@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from rewardlab.errors import RewardlabError
 from rewardlab.evaluate.items import EvalItem
 from rewardlab.records import get_path
 
 log = logging.getLogger(__name__)
 
 
-class DataError(ValueError):
+class DataError(RewardlabError, ValueError):
     """A data source that cannot be read as the requested format; says which record and field."""
 
 
