@@ -113,7 +113,7 @@ async def judge_pairs(judge: PairwiseJudge, pairs: Sequence[tuple[Sample, Sample
     try:
         verdicts = list(await judge.compare_batch(list(pairs)))
     except Exception as exc:  # a broken judge must not end the run
-        from rewardlab.reward import error_outcome
+        from rewardlab.errors import error_outcome
 
         failed = error_outcome(exc, type(judge).__name__)
         return [[failed, failed] for _ in pairs]

@@ -20,8 +20,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rewardlab.errors import RewardlabError
-from rewardlab.reward import Reward, error_outcome
+from rewardlab.errors import RewardlabError, error_outcome
+from rewardlab.reward import Reward
 from rewardlab.serve.metrics import ServeMetrics
 from rewardlab.serve.settings import RewardLimits
 from rewardlab.types import Outcome, Sample, Status
