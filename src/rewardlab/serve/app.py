@@ -35,7 +35,7 @@ from rewardlab.errors import RewardlabError
 from rewardlab.reward import CpuReward, Reward
 from rewardlab.serve.batcher import MicroBatcher, Overloaded
 from rewardlab.serve.docs_assets import ASSETS_PREFIX, install_docs
-from rewardlab.serve.metrics import ServeMetrics
+from rewardlab.serve.prometheus import ServeMetrics
 from rewardlab.serve.protocol import (
     ErrorBody,
     GetRewardRequest,

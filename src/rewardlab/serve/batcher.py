@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from rewardlab.errors import RewardlabError, error_outcome
 from rewardlab.reward import Reward
-from rewardlab.serve.metrics import ServeMetrics
+from rewardlab.serve.prometheus import ServeMetrics
 from rewardlab.serve.settings import RewardLimits
 from rewardlab.types import Outcome, Sample, Status
 
