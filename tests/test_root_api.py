@@ -7,29 +7,13 @@ import sys
 
 import rewardlab
 
+# The list of core names, plus the engine's two errors callers catch, RewardRef (nested
+# specs) and default_engine.
 CORE = {
-    "Client",
-    "CpuReward",
-    "Engine",
-    "EngineClosed",
-    "Outcome",
-    "QueueFull",
-    "Reward",
-    "RewardRef",
-    "RewardlabError",
-    "Sample",
-    "SpecError",
-    "Status",
-    "__version__",
-    "available_rewards",
-    "build_reward",
-    "configure_engine",
-    "default_engine",
-    "load_spec",
-    "register",
-    "reward_from_spec",
-    "rewards_from_spec",
-    "run_sync",
+    "Client", "CpuReward", "Engine", "EngineClosed", "Outcome", "QueueFull", "Reward",
+    "RewardRef", "RewardlabError", "Sample", "SpecError", "Status", "__version__",
+    "available_rewards", "build_reward", "configure_engine", "default_engine", "load_spec",
+    "register", "reward_from_spec", "rewards_from_spec", "run_sync",
 }
 
 

@@ -177,16 +177,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _parse_fields(pairs: list[str]) -> dict[str, str]:
-    # Row fields differ from sample fields (score, status, gate), so parse them here.
+    # Row fields differ from sample fields (score, status, gate); the parsing is the same.
     from rewardlab.data.rows import FIELDS
+    from rewardlab.records import parse_field_map
 
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        target, sep, source = pair.partition("=")
-        target, source = target.strip(), source.strip()
-        if not sep or not target or not source:
-            raise ValueError(f"--field expects FIELD=PATH, got {pair!r}")
-        if target not in FIELDS:
-            raise ValueError(f"unknown row field {target!r}; fields: {', '.join(FIELDS)}")
-        mapping[target] = source
-    return mapping
+    return parse_field_map(pairs, FIELDS, "row field")
