@@ -224,8 +224,14 @@ def probe_master_keys(reward: Reward | Comparator, items: Sequence[EvalItem],
             "flips": flips, "flip_rate": flips / len(items) if items else 0.0,
             "flipped": flipped,
         }
+    return _master_key_summary(per_key, len(items))
+
+
+def _master_key_summary(per_key: Mapping[str, Mapping[str, Any]], items: int) -> dict[str, Any]:
+    """The ``master_keys`` probe's result from its per-key figures (scalar rewards and pairwise
+    judges alike): mean flip rate, the worst key, and how often a key beats the preferred."""
     worst = max(per_key.values(), key=lambda v: v["flip_rate"])
-    return {"name": "master_keys", "variants": per_key, "items": len(items),
+    return {"name": "master_keys", "variants": dict(per_key), "items": items,
             "flips": sum(v["flips"] for v in per_key.values()),
             "flip_rate": float(np.mean([v["flip_rate"] for v in per_key.values()])),
             "worst_key": worst["text"], "worst_flip_rate": worst["flip_rate"],
@@ -268,13 +274,7 @@ def _judge_master_keys(judge: Comparator, items: Sequence[EvalItem],
                          "beats_rejected": float(np.mean(wins[0])) if wins[0] else None,
                          "drift": {"mean": None, "mean_abs": None, "max_abs": None},
                          "flips": flips, "flip_rate": flips / total}
-    worst = max(per_key.values(), key=lambda v: v["flip_rate"])
-    return {"name": "master_keys", "variants": per_key, "items": len(items),
-            "flips": sum(v["flips"] for v in per_key.values()),
-            "flip_rate": float(np.mean([v["flip_rate"] for v in per_key.values()])),
-            "worst_key": worst["text"], "worst_flip_rate": worst["flip_rate"],
-            "false_accept_rate": float(np.mean([v["beats_preferred"] or 0.0
-                                                for v in per_key.values()]))}
+    return _master_key_summary(per_key, len(items))
 
 
 def _combine(name: str, variants: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
