@@ -1,7 +1,7 @@
 """Composition speed: group advantages and the verl adapter, each against its baseline.
 
 1. Group advantages over a batch of ``--groups`` x ``--group-size`` rewards:
-   ``rewardlab.compose.advantages.group_advantages`` (pure Python, failure-aware) against
+   ``rewardlab.compose.advantage_math.group_advantages`` (pure Python, failure-aware) against
    verl's own algorithm (a Python loop over groups building torch tensors, as in
    ``compute_grpo_outcome_advantage``) and TRL's vectorized torch code (``view(-1, G)``).
 2. A composite math reward (``examples/gdpo_math.yaml``: gated math + format + length) on GSM8K
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from rewardlab.compose.advantages import group_advantages
+from rewardlab.compose.advantage_math import group_advantages
 from rewardlab.integrations import verl
 
 EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "gdpo_math.yaml")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rewardlab import build_reward, load_spec
 from rewardlab.evaluate import load_items
-from rewardlab.evaluate.runner import run_items
+from rewardlab.evaluate.streaming import run_items
 
 
 def naive(reward, items) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rewardlab.errors import RewardlabError
 from rewardlab.types import Sample
 
 SAMPLE_FIELDS = ("prompt", "response", "reference", "metadata", "group", "id")
@@ -15,7 +16,7 @@ _MISSING = object()
 _ABSENT = object()  # "not found" marker for the mapping checks (get_path raises on _MISSING)
 
 
-class RecordError(ValueError):
+class RecordError(RewardlabError, ValueError):
     """A record that cannot become a sample; the message says which field is wrong."""
 
 
@@ -37,21 +38,29 @@ def get_path(record: Any, path: str, default: Any = _MISSING) -> Any:
     return current
 
 
-def parse_field_map(pairs: Sequence[str]) -> dict[str, str]:
-    """Parse ``["response=solution", "reference=reward_model.ground_truth"]``."""
+def parse_field_map(pairs: Sequence[str], targets: Sequence[str] = SAMPLE_FIELDS,
+                    what: str = "sample field") -> dict[str, str]:
+    """Parse ``["response=solution", "reference=reward_model.ground_truth"]``.
+
+    Args:
+        pairs: ``TARGET=INPUT_PATH`` strings, as given to ``--field``.
+        targets: The names a pair may set (``Sample`` fields by default; ``rewardlab data``
+            passes its row fields).
+        what: What a target is called in error messages.
+    """
     mapping: dict[str, str] = {}
     for pair in pairs:
         target, sep, source = pair.partition("=")
         target, source = target.strip(), source.strip()
         if not sep or not target or not source:
-            raise ValueError(f"--field expects SAMPLE_FIELD=INPUT_PATH, got {pair!r}")
-        if target not in SAMPLE_FIELDS:
+            shape = what.upper().replace(" ", "_")  # SAMPLE_FIELD=INPUT_PATH
+            raise ValueError(f"--field expects {shape}=INPUT_PATH, got {pair!r}")
+        if target not in targets:
             import difflib
 
-            close = difflib.get_close_matches(target, SAMPLE_FIELDS, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(target, targets, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown sample field {target!r}{hint}; fields: "
-                             f"{', '.join(SAMPLE_FIELDS)}")
+            raise ValueError(f"unknown {what} {target!r}{hint}; fields: {', '.join(targets)}")
         mapping[target] = source
     return mapping
 
@@ -88,7 +97,7 @@ def sample_from_record(record: Any, field_map: Mapping[str, str] | None = None) 
         raise RecordError(str(exc)) from None
 
 
-class FieldMapError(ValueError):
+class FieldMapError(RewardlabError, ValueError):
     """A ``--field`` path (or the default ``response``) found in none of the records checked."""
 
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Coroutine, Iterable
 from typing import Any, ClassVar, Literal, TypeVar
 
+from rewardlab.errors import error_outcome  # re-exported: models/ and prm/ import it from here
 from rewardlab.types import Outcome, Sample, Status
 
 log = logging.getLogger(__name__)
@@ -41,17 +41,6 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rewardlab-sync") as pool:
         return pool.submit(asyncio.run, coro).result()
-
-
-def error_outcome(exc: BaseException, where: str = "") -> Outcome:
-    """An ``error`` outcome describing an exception, with its traceback in ``details``."""
-    prefix = f"{where}: " if where else ""
-    return Outcome.fail(
-        Status.ERROR,
-        f"{prefix}{type(exc).__name__}: {exc}"[:500],
-        exception=type(exc).__name__,
-        traceback="".join(traceback.format_exception(exc))[-4000:],
-    )
 
 
 class Reward(ABC):

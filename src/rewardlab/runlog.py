@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from rewardlab.errors import RewardlabError
+
 RowCheck = Callable[[Any], "str | None"]
 
 
-class OutputCorrupted(ValueError):
+class OutputCorrupted(RewardlabError, ValueError):
     """An existing output that cannot be resumed; the message names the line and what to do."""
 
 

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rewardlab.errors import RewardlabError
+
 SIDECAR_SUFFIX = ".run.json"
 _FORMAT = 1
 
 
-class RunMismatch(ValueError):
+class RunMismatch(RewardlabError, ValueError):
     """The existing output belongs to another run (input, spec or version), or cannot be
     checked; the message says what differs and how to start afresh."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import sys
 import time
 from collections import Counter, deque
@@ -15,6 +14,8 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from rewardlab.errors import RewardlabError
+from rewardlab.jsonl import BadLine, parse_json_line
 from rewardlab.records import RecordError, get_path, sample_from_record
 from rewardlab.reward import Reward
 from rewardlab.runlog import ResumableOutput, dumps
@@ -22,7 +23,7 @@ from rewardlab.runrecord import InputFingerprint, RunIdentity, RunRecord
 from rewardlab.types import Outcome, Sample, Status
 
 
-class OutputExists(ValueError):
+class OutputExists(RewardlabError, ValueError):
     """A fresh run would overwrite an output that already holds rows."""
 
 
@@ -84,14 +85,10 @@ def _parse_line(line_no: int, line: str, fields: Mapping[str, str]) -> Sample | 
     def fail(why: str) -> Outcome:
         return Outcome.fail(Status.ERROR, f"line {line_no}: {why}"[:1000], line=line_no)
 
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return fail(f"invalid JSON: {exc}")
-    except RecursionError:
-        return fail("invalid input: nested too deeply to read")
-    except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        return fail(f"invalid JSON: {exc}")
+    record = parse_json_line(line, line_no)
+    if isinstance(record, BadLine):
+        return fail("invalid input: nested too deeply to read" if record.kind == "too_deep"
+                    else record.describe())
     try:
         return sample_from_record(record, fields)
     except RecordError as exc:
@@ -104,12 +101,8 @@ def _parse_line(line_no: int, line: str, fields: Mapping[str, str]) -> Sample | 
 
 def _record_id(line: str, fields: Mapping[str, str]) -> Any:
     # Best effort, for malformed lines: echo the id when the line is JSON with a simple one.
-    try:
-        record = json.loads(line)
-        value = get_path(record, fields.get("id", "id"), None) if isinstance(record, dict) \
-            else None
-    except (ValueError, RecursionError):
-        return None
+    record = parse_json_line(line)
+    value = get_path(record, fields.get("id", "id"), None) if isinstance(record, dict) else None
     return value if isinstance(value, str | int | float | bool) else None
 
 

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 import pydantic
 import yaml
 
+from rewardlab.errors import RewardlabError
 from rewardlab.registry import factory_parameters, get_reward_factory
 from rewardlab.reward import Reward
 
@@ -45,7 +46,7 @@ MAX_SPEC_DEPTH = 64
 """Deepest nesting accepted (deeper JSON/YAML would exhaust the parser's recursion)."""
 
 
-class SpecError(ValueError):
+class SpecError(RewardlabError, ValueError):
     """A reward spec that cannot be built. The message names the bad field."""
 
 

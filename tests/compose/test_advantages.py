@@ -13,7 +13,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from rewardlab import Outcome, Reward, Sample, Status, build_reward
-from rewardlab.compose.advantages import (
+from rewardlab.compose.advantage_math import (
     gdpo_advantages,
     group_advantages,
     pairwise_win_rates,

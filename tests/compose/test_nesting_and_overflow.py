@@ -150,7 +150,7 @@ CONVENTION_METHODS = [(c, m) for c, methods in {
 
 @pytest.mark.parametrize(("convention", "method"), CONVENTION_METHODS)
 def test_the_issue_overflow_example_gives_a_typed_result(convention, method):
-    from rewardlab.compose.advantages import group_advantages
+    from rewardlab.compose.advantage_math import group_advantages
 
     adv = group_advantages([0.0, 1.9e154], [0, 0], method=method, convention=convention,
                            lengths=[1, 2])
@@ -166,7 +166,7 @@ def test_the_issue_overflow_example_gives_a_typed_result(convention, method):
        groups=st.lists(st.integers(0, 2), min_size=8, max_size=8),
        pair=st.sampled_from(CONVENTION_METHODS))
 def test_group_advantages_never_raise_on_extreme_scores(values, groups, pair):
-    from rewardlab.compose.advantages import group_advantages
+    from rewardlab.compose.advantage_math import group_advantages
 
     convention, method = pair
     groups = groups[:len(values)]
@@ -194,6 +194,6 @@ def test_one_overflowing_reward_fails_only_its_sample_in_group_advantage():
     out = reward.score(batch)
     assert out[0].status is Status.ERROR and "overflow" in out[0].reason
     assert all(o.is_ok for o in out[1:])
-    from rewardlab.compose.advantages import group_advantages
+    from rewardlab.compose.advantage_math import group_advantages
 
     assert [o.score for o in out[1:]] == group_advantages([1.0, 0.0, 3.0], [0, 0, 0]).values

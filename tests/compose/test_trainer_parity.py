@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from reference_code import code_between, function_source, wheel_file
-from rewardlab.compose.advantages import gdpo_advantages, group_advantages
+from rewardlab.compose.advantage_math import gdpo_advantages, group_advantages
 from rewardlab.compose.trainer_conventions import fits_float32
 
 torch = pytest.importorskip("torch")

@@ -6,9 +6,9 @@ import pytest
 
 from rewardlab import Outcome, build_reward
 from rewardlab.evaluate import evaluate, load_items
-from rewardlab.evaluate.pairwise import RewardComparator, is_pairwise_judge, judge_pairs
+from rewardlab.evaluate.pairwise import RewardComparator, is_comparator, judge_pairs
 from rewardlab.evaluate.probes import probe_master_keys, probe_position
-from rewardlab.evaluate.runner import score_items
+from rewardlab.evaluate.streaming import score_items
 from rewardlab.reward import run_sync
 
 
@@ -49,7 +49,7 @@ def llmbar(fixtures_dir):
 
 def test_judge_is_evaluated_like_a_reward(llmbar, tmp_path):
     judge = ScriptedJudge()
-    assert is_pairwise_judge(judge)
+    assert is_comparator(judge)
     run = evaluate(judge, llmbar, tmp_path / "judge", progress=False, report=False)
     length = evaluate("length_baseline", llmbar, tmp_path / "len", progress=False, report=False)
     assert run.summary["accuracy"]["mean"] == length.summary["accuracy"]["mean"]
@@ -103,12 +103,12 @@ def _longer_wins(messages):
 
 
 def test_llm_pairwise_judge_is_adapted_and_probed(llmbar, tmp_path):
-    from rewardlab.evaluate.pairwise import BaselineJudge, as_judge
+    from rewardlab.evaluate.pairwise import BaselineJudge, as_comparator
     from rewardlab.models.scripted_backend import ScriptedBackend
 
     backend = ScriptedBackend(_longer_wins)
     judge = build_reward({"name": "judge_pairwise", "backend": backend})
-    assert isinstance(as_judge(judge), BaselineJudge)
+    assert isinstance(as_comparator(judge), BaselineJudge)
     items = llmbar[:12]
     run = evaluate(judge, items, tmp_path / "llm-judge", probes=["position", "master_keys"],
                    probe_limit=4, progress=False, report=False)

@@ -15,7 +15,7 @@ from rewardlab.evaluate.probes import (
     probe_position,
     run_probes,
 )
-from rewardlab.evaluate.runner import score_items
+from rewardlab.evaluate.streaming import score_items
 from rewardlab.reward import run_sync
 
 

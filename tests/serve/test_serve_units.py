@@ -11,7 +11,7 @@ import rewardlab
 from rewardlab.reward import Reward
 from rewardlab.serve.batcher import MicroBatcher, Overloaded
 from rewardlab.serve.client import RewardServiceError
-from rewardlab.serve.metrics import ServeMetrics
+from rewardlab.serve.prometheus import ServeMetrics
 from rewardlab.serve.protocol import PromptMismatch, openrlhf_response, recover_response
 from rewardlab.serve.settings import DEFAULT_STRIP_TOKENS, RewardLimits, ServeSettings, is_loopback
 from rewardlab.types import Outcome, Sample, Status

@@ -13,6 +13,8 @@ import logging
 import pkgutil
 import sys
 
+from rewardlab.cli._errors import print_error
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every discovered subcommand."""
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:  # before the command runs, so the rewards the plugins register exist
         args.plugin = load_plugins(getattr(args, "plugin", None) or [])
     except PluginError as exc:
-        print(f"rewardlab {args.command}: {exc}", file=sys.stderr)
+        print_error(args.command, exc)
         return 2
     try:
         return int(args.func(args) or 0)

@@ -17,8 +17,10 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from rewardlab.errors import RewardlabError
 
-class PluginError(Exception):
+
+class PluginError(RewardlabError):
     """A ``--plugin`` module that cannot be imported; the message says why and what to try."""
 
 

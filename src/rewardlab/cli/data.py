@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from rewardlab.cli._errors import print_error
+
 _COMMON_HELP = (
     "INPUT is JSONL with a response, a prompt (text or chat messages) and a score per line "
     "(a `status` too when it came from rewardlab); or pass the input of `rewardlab score` as "
@@ -147,7 +149,7 @@ def _relabel_options(args: argparse.Namespace) -> object:
 def _run(args: argparse.Namespace) -> int:
     from rewardlab.data import DataInputError, build_file
 
-    command = f"rewardlab data {args.data_command}"
+    command = f"data {args.data_command}"
     try:
         options = args.make(args)
         fields = _parse_fields(args.field)
@@ -160,13 +162,13 @@ def _run(args: argparse.Namespace) -> int:
                             progress=not args.no_progress,
                             spill_bytes=int(args.spill_mb * (1 << 20)))
     except (DataInputError, ValueError, OSError) as exc:
-        print(f"{command}: error: {exc}", file=sys.stderr)
+        print_error(command, exc)
         return 2
     except KeyboardInterrupt:
         argv = [a for a in sys.argv[1:] if a != "--resume"]
         resume = " ".join([*argv, "--resume"]) if args.output else None
         hint = f"; rerun with --resume to continue: rewardlab {resume}" if resume else ""
-        print(f"{command}: interrupted{hint}", file=sys.stderr)
+        print(f"rewardlab {command}: interrupted{hint}", file=sys.stderr)
         return 130
     print(report.render(), file=sys.stderr)
     if args.summary_json:
@@ -175,16 +177,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _parse_fields(pairs: list[str]) -> dict[str, str]:
-    # Row fields differ from sample fields (score, status, gate), so parse them here.
+    # Row fields differ from sample fields (score, status, gate); the parsing is the same.
     from rewardlab.data.rows import FIELDS
+    from rewardlab.records import parse_field_map
 
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        target, sep, source = pair.partition("=")
-        target, source = target.strip(), source.strip()
-        if not sep or not target or not source:
-            raise ValueError(f"--field expects FIELD=PATH, got {pair!r}")
-        if target not in FIELDS:
-            raise ValueError(f"unknown row field {target!r}; fields: {', '.join(FIELDS)}")
-        mapping[target] = source
-    return mapping
+    return parse_field_map(pairs, FIELDS, "row field")

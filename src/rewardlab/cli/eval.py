@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rewardlab.cli._errors import print_error
 from rewardlab.cli._interrupt import report_interrupt
 from rewardlab.cli._plugins import add_plugin_argument
 
@@ -94,22 +95,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     missing = [f"--{name}" for name in ("reward", "data") if not getattr(args, name)]
     if missing:
-        print(f"rewardlab eval: {' and '.join(missing)} required", file=sys.stderr)
+        print_error("eval", f"{' and '.join(missing)} required")
         return 2
     probes = [p.strip() for p in args.probes.split(",") if p.strip()]
     if probes == ["all"]:
         probes = list(ALL_PROBES)
     unknown = [p for p in probes if p not in ALL_PROBES]
     if unknown:
-        print(f"rewardlab eval: unknown probes {unknown}; probes: {', '.join(ALL_PROBES)}",
-              file=sys.stderr)
+        print_error("eval", f"unknown probes {unknown}; probes: {', '.join(ALL_PROBES)}")
         return 2
     try:
         fields = _fields(args.field)
         spec = single_reward_spec(args.reward)  # the same grammar as every other command
         reward = build_reward(spec)
     except (SpecError, ValueError) as exc:
-        print(f"rewardlab eval: {exc}", file=sys.stderr)
+        print_error("eval", exc)
         return 2
     errors: list[dict[str, str]] = []
 
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             data_format = detect_format(first)
     except (DataError, ValueError) as exc:
         reward.close()
-        print(f"rewardlab eval: {exc}", file=sys.stderr)
+        print_error("eval", exc)
         return 2
     reward_name = spec if isinstance(spec, str) else str(spec.get("name", "reward"))
     output = args.output or Path("runs") / f"{Path(args.data).stem}-{reward_name}"
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
                           data=str(args.data), name=args.name, progress=not args.no_progress,
                           reward_label=label)
     except (RuntimeError, ValueError, OSError) as exc:  # bad data or run directory: a message
-        print(f"rewardlab eval: {exc}", file=sys.stderr)
+        print_error("eval", exc)
         return 1
     except KeyboardInterrupt:
         return report_interrupt("eval", getattr(args, "argv", None), True,

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rewardlab.cli._errors import print_error
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -25,11 +27,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         runs = [load_run(path) for path in args.runs]
+        # A corrupted samples.jsonl is a message naming its line, not a traceback.
+        rows = [load_rows(path) if path.is_dir() else None for path in args.runs]
     except (FileNotFoundError, ValueError) as exc:
-        print(f"rewardlab report: {exc}", file=sys.stderr)
+        print_error("report", exc)
         return 2
     json_path = args.json or args.output.with_suffix(".json")
-    rows = [load_rows(path) if path.is_dir() else None for path in args.runs]
     path = write_report(runs, args.output, json_path, args.title, rows=rows)
     print(f"report: {path}  summary: {json_path}", file=sys.stderr)
     return 0

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import textwrap
 import types
 import typing
 from typing import Any
 
+from rewardlab.cli._errors import print_error
 from rewardlab.cli._plugins import add_plugin_argument
 from rewardlab.registry import available_rewards, factory_parameters, field_descriptions
 from rewardlab.reward import Reward
@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
             close = difflib.get_close_matches(args.name, list(rewards), n=3, cutoff=0.6)
             hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-            print(f"rewardlab rewards: unknown reward {args.name!r}{hint} "
-                  "(`rewardlab rewards` lists them all)", file=sys.stderr)
+            print_error("rewards", f"unknown reward {args.name!r}{hint} "
+                                   "(`rewardlab rewards` lists them all)")
             return 2
         entry = rewards[args.name]
         print(f"{entry.name}: {entry.summary}")

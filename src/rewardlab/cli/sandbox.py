@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from rewardlab.cli._errors import print_error
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         pool = SandboxPool(1, allow_weaker=args.allow_weaker)
     except SandboxUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error("sandbox", exc)
         return 2
     try:
         if args.program is None:

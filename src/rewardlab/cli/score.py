@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rewardlab.cli._errors import print_error
 from rewardlab.cli._interrupt import report_interrupt
 from rewardlab.cli._plugins import add_plugin_argument
 from rewardlab.engine import configure_engine
+from rewardlab.jsonl import BadLine, read_jsonl
 from rewardlab.records import FieldMapError, check_field_map, parse_field_map
 from rewardlab.reward import Reward, run_sync
 from rewardlab.runlog import OutputCorrupted
@@ -62,15 +64,11 @@ CHECK_RECORDS = 50
 def _first_records(path: Path, n: int = CHECK_RECORDS) -> list[Any]:
     """The first ``n`` records of a JSONL file that parse (malformed lines are the scorer's)."""
     records: list[Any] = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if len(records) >= n:
-                break
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
+    for _, value in read_jsonl(path, errors="replace"):
+        if len(records) >= n:
+            break
+        if not isinstance(value, BadLine):
+            records.append(value)
     return records
 
 
@@ -102,29 +100,29 @@ def _ray_reward(args: argparse.Namespace) -> Reward:
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None:
         if args.workers < 1:
-            print("rewardlab score: --workers must be at least 1", file=sys.stderr)
+            print_error("score", "--workers must be at least 1")
             return 2
         configure_engine(workers=args.workers)
     try:
         fields = parse_field_map(args.field)
         reward = _ray_reward(args) if args.ray else reward_from_spec(args.spec)
     except (SpecError, ValueError, ConnectionError, ImportError) as exc:
-        print(f"rewardlab score: {exc}", file=sys.stderr)
+        print_error("score", exc)
         return 2
     if not args.input.is_file():
-        print(f"rewardlab score: input file not found: {args.input}", file=sys.stderr)
+        print_error("score", f"input file not found: {args.input}")
         return 2
     if args.resume and args.output is None:
-        print("rewardlab score: --resume needs -o OUTPUT", file=sys.stderr)
+        print_error("score", "--resume needs -o OUTPUT")
         return 2
     if args.resume and args.overwrite:
         reward.close()
-        print("rewardlab score: --resume and --overwrite exclude each other", file=sys.stderr)
+        print_error("score", "--resume and --overwrite exclude each other")
         return 2
     problem = check_fields(args, fields)
     if problem:
         reward.close()
-        print(f"rewardlab score: {problem}", file=sys.stderr)
+        print_error("score", problem)
         return 2
     try:
         summary = run_sync(score_jsonl_async(
@@ -136,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         return report_interrupt("score", getattr(args, "argv", None), args.output is not None,
                                 done)
     except _OUTPUT_REFUSALS as exc:
-        print(f"rewardlab score: {exc}", file=sys.stderr)
+        print_error("score", exc)
         return 2
     finally:
         reward.close()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any
 
+from rewardlab.cli._errors import print_error
 from rewardlab.cli._plugins import add_plugin_argument
 
 TOKEN_ENV = "REWARDLAB_SERVE_TOKEN"
@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         from rewardlab.serve.server import UnsafeBind, check_bind, run_server
         from rewardlab.spec import SpecError, load_spec
     except ImportError as exc:
-        print(f"rewardlab serve: {exc} (install the serve extra: pip install "
-              "'rewardlab[serve]')", file=sys.stderr)
+        print_error("serve", f"{exc} (install the serve extra: pip install "
+                             "'rewardlab[serve]')")
         return 2
     try:
         spec = load_spec(args.spec)
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                                 plugins=args.plugin)
         app = app_from_spec(spec, settings)
     except (SpecError, UnsafeBind, ValueError) as exc:
-        print(f"rewardlab serve: {exc}", file=sys.stderr)
+        print_error("serve", exc)
         return 2
     run_server(app, settings, log_level=args.log_level)
     return 0

@@ -16,6 +16,8 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 
+from rewardlab.errors import RewardlabError
+
 MAX_FORMULA_CHARS = 2000
 MAX_EXPONENT = 64.0
 
@@ -28,7 +30,7 @@ _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
 
-class FormulaError(ValueError):
+class FormulaError(RewardlabError, ValueError):
     """A formula that is not allowed, refers to unknown names, or cannot be evaluated."""
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from rewardlab.compose.advantages import (
+from rewardlab.compose.advantage_math import (
     Advantages,
     Convention,
     Scale,
@@ -66,7 +66,7 @@ class GroupAdvantage(Reward):
             ``tournament``.
         convention: Whose arithmetic: ``rewardlab`` (float64, failures excluded), ``verl``,
             ``trl`` or ``openrlhf`` (each trainer's own computation, see
-            :mod:`rewardlab.compose.advantages`).
+            :mod:`rewardlab.compose.advantage_math`).
         scale: ``group``, ``batch`` or ``none`` (``grpo`` only).
         eps: Override the convention's epsilon.
         failure_score: What a failed sample scores under ``verl`` and ``openrlhf`` (what the
@@ -95,7 +95,7 @@ class GroupAdvantage(Reward):
         self.method, self.convention, self.scale = method, convention, scale
         self.eps, self.comparator, self.seed = eps, comparator, seed
         self.failure_score, self.length_key = float(failure_score), length_key
-        from rewardlab.compose.advantages import _check
+        from rewardlab.compose.advantage_math import _check
 
         _check(method if method in ("grpo", "dr_grpo", "rloo", "opo", "gdpo") else "dr_grpo",
                convention, scale)

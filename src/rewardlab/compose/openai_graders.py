@@ -32,6 +32,7 @@ from typing import Any
 
 from rewardlab.compose.children import component_details, score_children
 from rewardlab.compose.formula import Formula, FormulaError
+from rewardlab.errors import RewardlabError
 from rewardlab.registry import register
 from rewardlab.reward import Reward
 from rewardlab.types import Outcome, Sample, Status
@@ -46,7 +47,7 @@ SAMPLE_FIELDS = ("output_text", "output_json", "output_tools", "choices")
 _MISSING = object()
 
 
-class TemplateError(ValueError):
+class TemplateError(RewardlabError, ValueError):
     """A template variable that does not resolve; ``status`` says whose fault it is."""
 
     def __init__(self, message: str, status: Status) -> None:

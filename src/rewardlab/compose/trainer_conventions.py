@@ -4,7 +4,7 @@ Each function takes one float per sample (``nan`` marks a failure where the trai
 the members of each group, and returns one float per sample exactly as the trainer's own code
 would produce it: the same dtype (float32: each trainer's reward tensor), the same epsilon, the
 same order of operations, the same rule for groups of one, and the trainer's reduction layout.
-Non-finite results are returned as they are; :mod:`rewardlab.compose.advantages` turns them into
+Non-finite results are returned as they are; :mod:`rewardlab.compose.advantage_math` turns them into
 typed failures. torch is imported on first use (every one of these trainers needs it anyway).
 
 Sources read (newest PyPI releases, checked by ``tests/compose/test_trainer_parity.py``):

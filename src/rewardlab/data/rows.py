@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from rewardlab.errors import RewardlabError
+from rewardlab.jsonl import BadLine, read_jsonl
 from rewardlab.records import get_path
 from rewardlab.types import Status
 
@@ -31,7 +33,7 @@ _DEFAULT_PATHS = {"prompt": "prompt", "response": "response", "score": "score",
                   "status": "status", "group": "group", "id": "id", "gate": "gate"}
 
 
-class DataInputError(ValueError):
+class DataInputError(RewardlabError, ValueError):
     """The input files cannot be read as scored rows at all (a clear message says why)."""
 
 
@@ -137,14 +139,8 @@ def row_from_record(record: Any, line: int, fields: Mapping[str, str] | None = N
 
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON or a ``Dropped``) for each non-blank line."""
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for number, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                yield number, json.loads(text)
-            except (json.JSONDecodeError, RecursionError):
-                yield number, Dropped("invalid_json", number)
+    for number, value in read_jsonl(path, errors="replace"):
+        yield number, Dropped("invalid_json", number) if isinstance(value, BadLine) else value
 
 
 def read_rows(source: str | Path, fields: Mapping[str, str] | None = None,

@@ -40,6 +40,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from rewardlab.engine.worker import DONE, READY, STARTED
+from rewardlab.errors import RewardlabError
 from rewardlab.types import Outcome, Status
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,11 @@ _PREFETCH_MAX_BYTES = 16 * 1024
 _WORKER_BOOT = "import sys; from rewardlab.engine.worker import main; sys.exit(main(sys.argv[1:]))"
 
 
-class QueueFull(RuntimeError):
+class QueueFull(RewardlabError, RuntimeError):
     """Raised by a non-blocking submit when the engine's queue is at capacity."""
 
 
-class EngineClosed(RuntimeError):
+class EngineClosed(RewardlabError, RuntimeError):
     """Raised when submitting to a closed engine."""
 
 

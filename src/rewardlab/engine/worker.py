@@ -55,7 +55,8 @@ def _load_main_script(path: str) -> None:
 
 def _run(fn_and_arg: bytes) -> bytes:
     # Imported here so a worker that fails to import rewardlab still reports the task failure.
-    from rewardlab.reward import error_outcome
+    # rewardlab.errors, not rewardlab.reward: the engine imports no reward module (no cycle).
+    from rewardlab.errors import error_outcome
     from rewardlab.types import Outcome, Status
 
     try:
@@ -89,7 +90,8 @@ def main(argv: list[str]) -> int:
     _load_main_script(os.environ.get("REWARDLAB_MAIN_PATH", ""))
     for module in filter(None, os.environ.get("REWARDLAB_PRELOAD", "").split(",")):
         importlib.import_module(module)  # warm imports before saying ready
-    import rewardlab.reward  # noqa: F401 - so the first task does not pay for it
+    # No warm import of rewardlab.reward here: a CpuReward task names its own module in
+    # ``imports``, which the loop below imports before STARTED, so it is never billed.
 
     _limit_memory(memory_mb)
     results.send((READY, os.getpid()))

@@ -26,13 +26,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from rewardlab.errors import RewardlabError
 from rewardlab.evaluate.items import EvalItem
+from rewardlab.jsonl import BadLine, iter_jsonl
 from rewardlab.records import get_path
 
 log = logging.getLogger(__name__)
 
 
-class DataError(ValueError):
+class DataError(RewardlabError, ValueError):
     """A data source that cannot be read as the requested format; says which record and field."""
 
 
@@ -316,7 +318,8 @@ def _responses(record: Mapping[str, Any], fallback_id: str,
     responses = _as_list(_field(record, "responses", fields), fields.get("responses", "responses"))
     labels = _as_list(_field(record, "labels", fields), fields.get("labels", "labels"))
     if len(labels) != len(responses):
-        raise DataError(f"{len(labels)} labels for {len(responses)} responses")
+        raise DataError("per-response lists differ in length: "
+                        f"{len(labels)} labels for {len(responses)} responses")
     stored = _field(record, "scores", fields, None)
     stored_scores = None
     if stored is not None:
@@ -331,15 +334,34 @@ def _responses(record: Mapping[str, Any], fallback_id: str,
 
 
 _QWEN_FIELDS = {"prompt": "question", "responses": "code", "labels": "score",
-                "scores": "pred_score", "reference": "gt", "subset": "level", "id": "idx"}
+                "scores": "pred_score", "reference": "gt", "subset": "level", "id": "idx",
+                "answers": "pred"}
 
 
 @record_format("qwen_math", "Qwen2.5-Math eval outputs: question, code[N responses], "
                             "score[N bools], "
-                            "pred_score[N RM scores], gt, level, idx")
-def _qwen_math(record: Mapping[str, Any], fallback_id: str,
-               fields: Mapping[str, str]) -> EvalItem:
-    return _responses(record, fallback_id, {**_QWEN_FIELDS, **fields})
+                            "pred_score[N RM scores], gt, level, idx, pred[N answers]")
+def qwen_math_item(record: Mapping[str, Any], fallback_id: str = "qwen_math",
+                   fields: Mapping[str, str] | None = None) -> EvalItem:
+    """One Qwen2.5-Math evaluation record as a ``graded`` item: the one reader of this format
+    (best-of-N search reads its groups through it). The extracted answers (``pred``), when
+    present, are in ``metadata["answers"]``, one per response (``None`` where none was found).
+
+    Raises:
+        DataError: a field is malformed or the per-response lists differ in length.
+        KeyError: a required field is missing.
+    """
+    merged = {**_QWEN_FIELDS, **(fields or {})}
+    item = _responses(record, fallback_id, merged)
+    answers = _field(record, "answers", merged, None)
+    if answers is None:
+        return item
+    answers = _as_list(answers, merged["answers"])
+    if len(answers) != len(item.responses):
+        raise DataError("per-response lists differ in length: "
+                        f"{len(answers)} answers for {len(item.responses)} responses")
+    extracted = tuple(None if a is None else str(a) for a in answers)
+    return dataclasses.replace(item, metadata={**item.metadata, "answers": extracted})
 
 
 @record_format("pandalm", "PandaLM: instruction, input, response1, response2, annotator1..3 "
@@ -405,15 +427,10 @@ def _json_records(path: Path, suffix: str) -> Iterator[Mapping[str, Any]]:
                 data = lists[0] if len(lists) == 1 else [data]
             yield from data
             return
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except ValueError as exc:  # load_items reports it and may go on
-                yield DataError(f"{path}:{line_no}: invalid JSON: {exc}")
-            except RecursionError:
-                yield DataError(f"{path}:{line_no}: JSON nested too deeply to read")
+        for line_no, value in iter_jsonl(fh):
+            # A bad line is yielded, not raised: load_items reports it and may go on.
+            yield DataError(f"{path}:{line_no}: {value.describe()}") \
+                if isinstance(value, BadLine) else value
 
 
 def _files(path: Path) -> list[Path]:

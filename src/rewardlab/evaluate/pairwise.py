@@ -1,8 +1,11 @@
-"""Comparing two responses: the small protocol pairwise judges implement for evaluation.
+"""Comparing two responses: the :class:`Comparator` protocol evaluation uses for pairwise verdicts.
+
+(Named apart from the LLM judge ``rewardlab.models.judges.comparative.PairwiseJudge``, which
+is one reward that can be adapted into a comparator here.)
 
 A scalar reward compares two responses by scoring each one. A pairwise judge sees both at once
 and says which is better, so its verdict can depend on the order it sees them in. Evaluation
-treats both through :class:`PairwiseJudge`: ``compare_batch`` takes ``(first, second)`` sample
+treats both through :class:`Comparator`: ``compare_batch`` takes ``(first, second)`` sample
 pairs (same prompt) and returns one :class:`~rewardlab.types.Outcome` per pair whose score is the
 probability that the *first* response is better (1 first, 0 second, 0.5 tie).
 
@@ -13,7 +16,7 @@ bias.
 
 Rewards that judge ``sample.response`` against a baseline response in
 ``sample.metadata["baseline"]`` (the ``judge_pairwise`` LLM judge) are adapted by
-:class:`BaselineJudge`; :func:`as_judge` does it automatically for the registered names in
+:class:`BaselineJudge`; :func:`as_comparator` does it automatically for the registered names in
 :data:`BASELINE_PAIRWISE_REWARDS`.
 """
 
@@ -27,7 +30,7 @@ from rewardlab.types import Outcome, Sample, Status
 
 
 @runtime_checkable
-class PairwiseJudge(Protocol):
+class Comparator(Protocol):
     """Anything that judges which of two responses to the same prompt is better."""
 
     async def compare_batch(self, pairs: list[tuple[Sample, Sample]]) -> list[Outcome]:
@@ -36,13 +39,13 @@ class PairwiseJudge(Protocol):
         ...
 
 
-def is_pairwise_judge(obj: object) -> bool:
-    """Whether ``obj`` compares pairs (a :class:`PairwiseJudge`)."""
+def is_comparator(obj: object) -> bool:
+    """Whether ``obj`` compares pairs (a :class:`Comparator`)."""
     return callable(getattr(obj, "compare_batch", None)) and not isinstance(obj, Reward)
 
 
 class RewardComparator:
-    """A :class:`PairwiseJudge` made from a scalar reward: score both, prefer the higher.
+    """A :class:`Comparator` made from a scalar reward: score both, prefer the higher.
 
     Args:
         reward: The reward.
@@ -71,7 +74,7 @@ BASELINE_PAIRWISE_REWARDS: frozenset[str] = frozenset({"judge_pairwise"})
 
 
 class BaselineJudge:
-    """A :class:`PairwiseJudge` from a reward that scores ``response`` against a baseline
+    """A :class:`Comparator` from a reward that scores ``response`` against a baseline
     response given in ``metadata["baseline"]`` (score: P(response better than baseline)).
 
     Args:
@@ -95,17 +98,17 @@ class BaselineJudge:
         self.reward.close()
 
 
-def as_judge(obj: object) -> PairwiseJudge | None:
+def as_comparator(obj: object) -> Comparator | None:
     """``obj`` as a pairwise judge: itself if it compares pairs, a :class:`BaselineJudge` for a
     baseline-comparing reward, ``None`` for a plain scalar reward."""
-    if is_pairwise_judge(obj):
+    if is_comparator(obj):
         return obj  # type: ignore[return-value]
     if isinstance(obj, Reward) and obj.name in BASELINE_PAIRWISE_REWARDS:
         return BaselineJudge(obj)
     return None
 
 
-async def judge_pairs(judge: PairwiseJudge, pairs: Sequence[tuple[Sample, Sample]]
+async def judge_pairs(judge: Comparator, pairs: Sequence[tuple[Sample, Sample]]
                       ) -> list[list[Outcome]]:
     """Judge pairs and express each verdict as per-response outcomes ``[p, 1 - p]``."""
     if not pairs:
@@ -113,7 +116,7 @@ async def judge_pairs(judge: PairwiseJudge, pairs: Sequence[tuple[Sample, Sample
     try:
         verdicts = list(await judge.compare_batch(list(pairs)))
     except Exception as exc:  # a broken judge must not end the run
-        from rewardlab.reward import error_outcome
+        from rewardlab.errors import error_outcome
 
         failed = error_outcome(exc, type(judge).__name__)
         return [[failed, failed] for _ in pairs]

@@ -27,10 +27,10 @@ import numpy as np
 from tqdm import tqdm
 
 from rewardlab.evaluate.items import EvalItem
-from rewardlab.evaluate.pairwise import PairwiseJudge, is_pairwise_judge
+from rewardlab.evaluate.pairwise import Comparator, is_comparator
 from rewardlab.evaluate.results import decision, item_result
-from rewardlab.evaluate.runner import score_items
-from rewardlab.evaluate.summary import length_baseline
+from rewardlab.evaluate.streaming import score_items
+from rewardlab.evaluate.summary import length_baseline_summary
 from rewardlab.models.master_keys import PROBE_MASTER_KEYS
 from rewardlab.reward import Reward, run_sync
 from rewardlab.types import Outcome
@@ -116,12 +116,12 @@ def compare_scores(items: Sequence[EvalItem], before: Sequence[Sequence[float | 
     }
 
 
-def _rescore(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
+def _rescore(reward: Reward | Comparator, items: Sequence[EvalItem],
              responses: Sequence[Sequence[str]]) -> list[list[float | None]]:
     return _scores(run_sync(score_items(reward, items, responses)))
 
 
-def probe_rewrites(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
+def probe_rewrites(reward: Reward | Comparator, items: Sequence[EvalItem],
                    base: Sequence[Sequence[float | None]]) -> dict[str, Any]:
     """Score every meaning-preserving rewrite of every response; drift and flips per rewrite."""
     variants = {}
@@ -131,7 +131,7 @@ def probe_rewrites(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
     return _combine("rewrites", variants)
 
 
-def probe_truncation(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
+def probe_truncation(reward: Reward | Comparator, items: Sequence[EvalItem],
                      base: Sequence[Sequence[float | None]],
                      budgets: Sequence[int] = (32, 128)) -> dict[str, Any]:
     """Cut responses to the first N words (for each budget) and rescore."""
@@ -142,7 +142,7 @@ def probe_truncation(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
     return _combine("truncation", variants)
 
 
-def probe_position(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
+def probe_position(reward: Reward | Comparator, items: Sequence[EvalItem],
                    base: Sequence[Sequence[float | None]]) -> dict[str, Any]:
     """Present each item's responses in reverse order, map scores back, compare."""
     reversed_items = [EvalItem(id=it.id, kind="graded", responses=it.responses[::-1],
@@ -155,7 +155,7 @@ def probe_position(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
     return {"name": "position", **compare_scores(items, base, after)}
 
 
-def probe_batch(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
+def probe_batch(reward: Reward | Comparator, items: Sequence[EvalItem],
                 base: Sequence[Sequence[float | None]]) -> dict[str, Any]:
     """Score each response alone (batch of 1) and all together (one batch); compare both with
     the run's scores."""
@@ -163,7 +163,7 @@ def probe_batch(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
     async def one_by_one() -> list[list[float | None]]:
         out = []
         for it in items:
-            if is_pairwise_judge(reward):
+            if is_comparator(reward):
                 out.append([o.score for o in (await score_items(reward, [it]))[0]])
             else:
                 out.append([(await reward.ascore([s]))[0].score for s in it.samples()])
@@ -175,7 +175,7 @@ def probe_batch(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
                               "one_batch": compare_scores(items, base, together)})
 
 
-def probe_master_keys(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
+def probe_master_keys(reward: Reward | Comparator, items: Sequence[EvalItem],
                       base: Sequence[Sequence[float | None]],
                       keys: Mapping[str, str] = MASTER_KEYS) -> dict[str, Any]:
     """Score content-free responses for each item's prompt.
@@ -185,7 +185,7 @@ def probe_master_keys(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
     drift from the preferred response's score, and ``flips``: items where the key would become
     the reward's top choice.
     """
-    if is_pairwise_judge(reward):
+    if is_comparator(reward):
         return _judge_master_keys(reward, items, keys)
     per_key = {}
     names = list(keys)
@@ -224,8 +224,14 @@ def probe_master_keys(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
             "flips": flips, "flip_rate": flips / len(items) if items else 0.0,
             "flipped": flipped,
         }
+    return _master_key_summary(per_key, len(items))
+
+
+def _master_key_summary(per_key: Mapping[str, Mapping[str, Any]], items: int) -> dict[str, Any]:
+    """The ``master_keys`` probe's result from its per-key figures (scalar rewards and pairwise
+    judges alike): mean flip rate, the worst key, and how often a key beats the preferred."""
     worst = max(per_key.values(), key=lambda v: v["flip_rate"])
-    return {"name": "master_keys", "variants": per_key, "items": len(items),
+    return {"name": "master_keys", "variants": dict(per_key), "items": items,
             "flips": sum(v["flips"] for v in per_key.values()),
             "flip_rate": float(np.mean([v["flip_rate"] for v in per_key.values()])),
             "worst_key": worst["text"], "worst_flip_rate": worst["flip_rate"],
@@ -233,7 +239,7 @@ def probe_master_keys(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
                                                 for v in per_key.values()]))}
 
 
-def _judge_master_keys(judge: PairwiseJudge, items: Sequence[EvalItem],
+def _judge_master_keys(judge: Comparator, items: Sequence[EvalItem],
                        keys: Mapping[str, str]) -> dict[str, Any]:
     """Master keys against a pairwise judge: each key is put against the item's preferred and
     rejected responses, in both positions; a flip is the judge preferring the key."""
@@ -268,13 +274,7 @@ def _judge_master_keys(judge: PairwiseJudge, items: Sequence[EvalItem],
                          "beats_rejected": float(np.mean(wins[0])) if wins[0] else None,
                          "drift": {"mean": None, "mean_abs": None, "max_abs": None},
                          "flips": flips, "flip_rate": flips / total}
-    worst = max(per_key.values(), key=lambda v: v["flip_rate"])
-    return {"name": "master_keys", "variants": per_key, "items": len(items),
-            "flips": sum(v["flips"] for v in per_key.values()),
-            "flip_rate": float(np.mean([v["flip_rate"] for v in per_key.values()])),
-            "worst_key": worst["text"], "worst_flip_rate": worst["flip_rate"],
-            "false_accept_rate": float(np.mean([v["beats_preferred"] or 0.0
-                                                for v in per_key.values()]))}
+    return _master_key_summary(per_key, len(items))
 
 
 def _combine(name: str, variants: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -298,7 +298,7 @@ PROBES: dict[str, Callable[..., dict[str, Any]]] = {
 ALL_PROBES: tuple[str, ...] = ("length", *PROBES)
 
 
-def run_probes(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
+def run_probes(reward: Reward | Comparator, items: Sequence[EvalItem],
                rows: Sequence[Mapping[str, Any]], names: Sequence[str] = ALL_PROBES,
                limit: int | None = 200, progress: bool = False) -> dict[str, Any]:
     """Run the named probes on the first ``limit`` items of a finished run.
@@ -324,7 +324,7 @@ def run_probes(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
     for name in tqdm(names, desc=f"probes ({n} items)", unit="probe", disable=not progress,
                      file=sys.stderr, dynamic_ncols=True):
         if name == "length":
-            lb = length_baseline(rows)
+            lb = length_baseline_summary(rows)
             out[name] = {"name": "length", "items": len(rows), "flips": lb["flips"],
                          "flip_rate": lb["flips"] / len(rows) if rows else 0.0,
                          "drift": {"mean_abs": None}, **lb}

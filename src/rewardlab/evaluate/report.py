@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from rewardlab.evaluate import svg
+from rewardlab.evaluate.loaders import DataError
+from rewardlab.jsonl import BadLine, read_jsonl
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
@@ -347,8 +349,12 @@ def load_rows(path: str | Path) -> list[dict[str, Any]] | None:
     file = Path(path) / "samples.jsonl"
     if not file.is_file():
         return None
-    with file.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    rows = []
+    for line_no, value in read_jsonl(file):
+        if isinstance(value, BadLine):
+            raise DataError(f"{file}:{line_no}: {value.describe()}")
+        rows.append(value)
+    return rows
 
 
 def load_run(path: str | Path) -> tuple[str, dict[str, Any]]:

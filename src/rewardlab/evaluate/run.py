@@ -20,10 +20,10 @@ from typing import Any
 
 from rewardlab.evaluate.failures import failure_examples
 from rewardlab.evaluate.items import EvalItem
-from rewardlab.evaluate.pairwise import PairwiseJudge, as_judge, is_pairwise_judge
+from rewardlab.evaluate.pairwise import Comparator, as_comparator, is_comparator
 from rewardlab.evaluate.probes import run_probes
 from rewardlab.evaluate.report import write_report
-from rewardlab.evaluate.runner import elapsed, run_items, write_json
+from rewardlab.evaluate.streaming import elapsed, run_items, write_json
 from rewardlab.evaluate.summary import summarize
 from rewardlab.reward import Reward
 from rewardlab.spec import build_reward
@@ -52,7 +52,7 @@ def _reward_label(spec: Any, reward: Any) -> str:
     return describe() if callable(describe) else type(reward).__name__
 
 
-def evaluate(reward: Reward | PairwiseJudge | str | Mapping[str, Any], items: Iterable[EvalItem],
+def evaluate(reward: Reward | Comparator | str | Mapping[str, Any], items: Iterable[EvalItem],
              directory: str | Path, *, resume: bool = False, batch_size: int = 32,
              probes: Sequence[str] = (), probe_limit: int | None = 200,
              data_format: str = "auto", data: str = "", name: str | None = None,
@@ -62,7 +62,7 @@ def evaluate(reward: Reward | PairwiseJudge | str | Mapping[str, Any], items: It
 
     Args:
         reward: A reward, a spec for :func:`rewardlab.build_reward`, or a pairwise judge
-            (:class:`~rewardlab.evaluate.pairwise.PairwiseJudge`).
+            (:class:`~rewardlab.evaluate.pairwise.Comparator`).
         items: The items (e.g. from :func:`rewardlab.evaluate.load_items`).
         directory: The run directory (created).
         resume: Continue an interrupted run in ``directory``.
@@ -77,8 +77,8 @@ def evaluate(reward: Reward | PairwiseJudge | str | Mapping[str, Any], items: It
         reward_label: How the reward is named in the summary (default: from the spec).
     """
     started = time.perf_counter()
-    built = reward if is_pairwise_judge(reward) else build_reward(reward)
-    scorer = as_judge(built) or built  # baseline-comparing judges score pairs
+    built = reward if is_comparator(reward) else build_reward(reward)
+    scorer = as_comparator(built) or built  # baseline-comparing judges score pairs
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     item_list = list(items)

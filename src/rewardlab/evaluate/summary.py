@@ -88,7 +88,7 @@ def _distributions(rows: Sequence[Mapping[str, Any]], n_bins: int = 24) -> dict[
             "labels": ["preferred / correct", "rejected / incorrect"]}
 
 
-def length_baseline(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def length_baseline_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """How far "the longer response wins" gets on each subset, next to the reward, and how often
     the reward's choice agrees with the longest response (agreement near 1 on a subset the
     length baseline solves flags a length-biased reward)."""
@@ -185,5 +185,5 @@ def summarize(rows: Sequence[Mapping[str, Any]], *, data_format: str = "auto",
     distributions = _distributions(rows)
     if distributions is not None:
         summary["distributions"] = distributions
-    summary["length_baseline"] = length_baseline(rows)
+    summary["length_baseline"] = length_baseline_summary(rows)
     return summary

@@ -8,7 +8,6 @@ Failed outcomes (no score) are never selected.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -179,48 +178,44 @@ class CandidateGroup:
         ]
 
 
-def _score_value(x: Any) -> float:
-    # Qwen2.5-Math evaluation files store each RM score as a one-element list.
-    while isinstance(x, list | tuple):
-        if len(x) != 1:
-            raise ValueError(f"expected one score per response, got {x!r}")
-        x = x[0]
-    return float(x)
-
-
 def qwen_math_bon_groups(records: Iterable[Mapping[str, Any]] | str | Path) -> list[CandidateGroup]:
     """Candidate groups from Qwen2.5-Math evaluation output (``math_cot.jsonl``-style records).
 
     Fields used: ``question``, ``gt``, ``code`` (responses), ``pred`` (extracted answers),
-    ``score`` (correctness flags) and ``pred_score`` (reward-model scores, optional).
+    ``score`` (correctness flags) and ``pred_score`` (reward-model scores, optional). The format
+    is read by :func:`rewardlab.evaluate.loaders.qwen_math_item` (its one reader); a file goes
+    through evaluate's record reader, so a line that is not JSON names its line number.
+
+    Raises:
+        ValueError: a record (or line) is malformed; the message names it.
     """
+    # Imported here: search/ is loaded by the registry's discovery, evaluate/ is not needed
+    # for selecting.
+    from rewardlab.evaluate.loaders import DataError, qwen_math_item, read_records
+
     if isinstance(records, str | Path):
-        with open(records, encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f if line.strip()]
+        if not Path(records).is_file():  # not a hub name: this reads local evaluation output
+            raise FileNotFoundError(f"no such file: {records}")
+        rows: Iterable[Any] = (record for _, record in read_records(records))
     else:
-        rows = list(records)
+        rows = records
     groups = []
     for n, rec in enumerate(rows):
+        if isinstance(rec, DataError):
+            raise rec
         try:
-            responses = [str(r) for r in rec["code"]]
-            answers = [None if a is None else str(a) for a in rec["pred"]]
-            correct = [bool(c) for c in rec["score"]]
-            scores = [_score_value(s) for s in rec["pred_score"]] if "pred_score" in rec else None
+            item = qwen_math_item(rec, f"qwen_math-{n}")
+            answers = item.metadata["answers"]
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"record {rec.get('idx', n)}: missing or bad field ({exc})") from None
-        lengths = {len(responses), len(answers), len(correct)}
-        if scores is not None:
-            lengths.add(len(scores))
-        if len(lengths) != 1:
-            raise ValueError(f"record {rec.get('idx', n)}: per-response lists differ in length")
         groups.append(
             CandidateGroup(
                 prompt=str(rec.get("question", "")),
-                reference=rec.get("gt"),
-                responses=responses,
-                answers=answers,
-                correct=correct,
-                scores=scores,
+                reference=item.reference,
+                responses=list(item.responses),
+                answers=list(answers),
+                correct=[bool(label) for label in item.labels],
+                scores=None if item.stored_scores is None else list(item.stored_scores),
                 metadata={"idx": rec.get("idx", n), "level": rec.get("level")},
             )
         )

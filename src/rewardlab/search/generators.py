@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rewardlab.errors import RewardlabError
 
-class BudgetExhausted(RuntimeError):
+
+class BudgetExhausted(RewardlabError, RuntimeError):
     """The token budget has nothing left for another generation."""
 
 

@@ -31,10 +31,11 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
+from rewardlab.errors import RewardlabError
 from rewardlab.reward import CpuReward, Reward
 from rewardlab.serve.batcher import MicroBatcher, Overloaded
 from rewardlab.serve.docs_assets import ASSETS_PREFIX, install_docs
-from rewardlab.serve.metrics import ServeMetrics
+from rewardlab.serve.prometheus import ServeMetrics
 from rewardlab.serve.protocol import (
     ErrorBody,
     GetRewardRequest,
@@ -56,7 +57,7 @@ _ENDPOINTS = frozenset({"/v1/score", "/get_reward", "/v1/rewards", "/health", "/
                         "/metrics"})
 
 
-class ApiError(Exception):
+class ApiError(RewardlabError):
     """An error reply: HTTP status, machine-readable type, message and the offending field."""
 
     def __init__(self, status: int, type_: str, message: str, field: str | None = None,

@@ -20,15 +20,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rewardlab.reward import Reward, error_outcome
-from rewardlab.serve.metrics import ServeMetrics
+from rewardlab.errors import RewardlabError, error_outcome
+from rewardlab.reward import Reward
+from rewardlab.serve.prometheus import ServeMetrics
 from rewardlab.serve.settings import RewardLimits
 from rewardlab.types import Outcome, Sample, Status
 
 log = logging.getLogger(__name__)
 
 
-class Overloaded(RuntimeError):
+class Overloaded(RewardlabError, RuntimeError):
     """The reward's queue cannot take a request's samples now; retry after ``retry_after``."""
 
     def __init__(self, message: str, retry_after: float) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from rewardlab.errors import RewardlabError
 from rewardlab.reward import Reward
 from rewardlab.serve.protocol import sample_to_wire
 from rewardlab.types import Outcome, Sample
@@ -26,7 +27,7 @@ from rewardlab.types import Outcome, Sample
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-class RewardServiceError(RuntimeError):
+class RewardServiceError(RewardlabError, RuntimeError):
     """The reward server refused or failed a request (after any retries).
 
     Attributes:

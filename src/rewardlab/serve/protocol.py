@@ -12,6 +12,7 @@ from typing import Any
 
 import pydantic
 
+from rewardlab.errors import RewardlabError
 from rewardlab.serve.settings import DEFAULT_STRIP_TOKENS
 from rewardlab.types import Outcome, Sample, Status
 
@@ -116,7 +117,7 @@ class ErrorBody(pydantic.BaseModel):
     error: dict[str, Any]
 
 
-class PromptMismatch(ValueError):
+class PromptMismatch(RewardlabError, ValueError):
     """The OpenRLHF query does not contain its prompt, so the response cannot be recovered."""
 
 

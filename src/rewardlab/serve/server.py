@@ -7,12 +7,13 @@ import signal
 import sys
 from typing import Any
 
+from rewardlab.errors import RewardlabError
 from rewardlab.serve.settings import ServeSettings, is_loopback
 
 log = logging.getLogger(__name__)
 
 
-class UnsafeBind(ValueError):
+class UnsafeBind(RewardlabError, ValueError):
     """Binding a non-loopback interface without a bearer token."""
 
 

@@ -31,6 +31,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rewardlab.errors import RewardlabError
+
 PYTHON_TYPES: dict[str, type] = {
     "string": str, "integer": int, "float": float, "boolean": bool, "array": list,
     "tuple": list, "dict": dict, "any": str,
@@ -39,7 +41,7 @@ _NESTED = ("array", "tuple")
 _STANDARDIZE = re.compile(r"[ ,./\-_*^]")
 
 
-class BfclReferenceError(ValueError):
+class BfclReferenceError(RewardlabError, ValueError):
     """The function descriptions or possible answers cannot be checked against."""
 
 

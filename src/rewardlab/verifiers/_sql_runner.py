@@ -21,16 +21,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rewardlab.errors import RewardlabError
+
 _WORKER = Path(__file__).with_name("_sql_worker.py")
 GRACE = 0.5
 """Seconds past the deadline the progress handler gets before the child is killed."""
 
 
-class QueryTimeout(RuntimeError):
+class QueryTimeout(RewardlabError, RuntimeError):
     """A query ran past its deadline."""
 
 
-class QueryError(RuntimeError):
+class QueryError(RewardlabError, RuntimeError):
     """The query failed (invalid SQL, refused by the authorizer, too many rows...)."""
 
     def __init__(self, kind: str, message: str) -> None:

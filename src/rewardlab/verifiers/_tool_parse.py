@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardlab.errors import RewardlabError
 from rewardlab.verifiers._reasoning import REASONING_TAGS, answer_part
 
 _BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
-class MalformedCall(ValueError):
+class MalformedCall(RewardlabError, ValueError):
     """A tool call that cannot be read (bad JSON, no name, arguments not an object)."""
 
 

@@ -20,14 +20,14 @@ from typing import Any
 from tqdm import tqdm
 
 from rewardlab.evaluate.items import EvalItem
-from rewardlab.evaluate.pairwise import PairwiseJudge, is_pairwise_judge, judge_pairs
+from rewardlab.evaluate.pairwise import Comparator, is_comparator, judge_pairs
 from rewardlab.evaluate.results import item_row
 from rewardlab.reward import Reward
 from rewardlab.runlog import ResumableOutput
 from rewardlab.types import Outcome
 
 
-async def score_items(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
+async def score_items(reward: Reward | Comparator, items: Sequence[EvalItem],
                       responses: Sequence[Sequence[str]] | None = None) -> list[list[Outcome]]:
     """Score every response of every item in one call; outcomes regrouped per item.
 
@@ -42,7 +42,7 @@ async def score_items(reward: Reward | PairwiseJudge, items: Sequence[EvalItem],
     """
     per_item = [item.samples(None if responses is None else responses[k])
                 for k, item in enumerate(items)]
-    if is_pairwise_judge(reward):
+    if is_comparator(reward):
         bad = [it.id for it, s in zip(items, per_item, strict=True) if len(s) != 2]
         if bad:
             raise ValueError(f"a pairwise judge compares two responses; items {bad[:3]} have "
@@ -69,7 +69,7 @@ def _batches(items: Iterator[EvalItem], max_samples: int) -> Iterator[list[EvalI
         yield batch
 
 
-def run_items(reward: Reward | PairwiseJudge, items: Iterable[EvalItem], output: str | Path, *,
+def run_items(reward: Reward | Comparator, items: Iterable[EvalItem], output: str | Path, *,
               resume: bool = False, batch_size: int = 32, total: int | None = None,
               progress: bool = True, max_batches_in_flight: int = 4) -> list[dict[str, Any]]:
     """Score items into ``output`` (JSONL, one row per item) and return all rows.
@@ -92,7 +92,7 @@ def run_items(reward: Reward | PairwiseJudge, items: Iterable[EvalItem], output:
                                max_batches_in_flight=max_batches_in_flight))
 
 
-async def _run_items(reward: Reward | PairwiseJudge, items: Iterable[EvalItem],
+async def _run_items(reward: Reward | Comparator, items: Iterable[EvalItem],
                      output: str | Path, *,
                      resume: bool, batch_size: int, total: int | None, progress: bool,
                      max_batches_in_flight: int) -> list[dict[str, Any]]:

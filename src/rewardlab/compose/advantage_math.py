@@ -1,4 +1,7 @@
-"""Group advantages: turning per-sample rewards into per-sample advantages within groups.
+"""Group-advantage arithmetic: per-sample rewards to per-sample advantages within groups.
+
+The functions behind the ``group_advantage`` reward (:mod:`rewardlab.compose.group_advantage`)
+and the trainer adapters; this module holds the math only, no reward.
 
 All functions take aligned sequences of scores (``float``, ``None`` or an
 :class:`~rewardlab.types.Outcome`) and group ids (``Sample.group``), and return an
