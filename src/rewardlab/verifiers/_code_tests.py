@@ -25,8 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rewardlab.errors import RewardlabError
 
-class BadTests(ValueError):
+
+class BadTests(RewardlabError, ValueError):
     """The reference's tests cannot be used (unknown format, syntax error, no tests)."""
 
 

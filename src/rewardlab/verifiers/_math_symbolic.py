@@ -22,6 +22,8 @@ from math_verify.errors import TimeoutException
 from sympy import Basic, Float, MatrixBase, N
 from sympy.core.relational import Relational
 
+from rewardlab.errors import RewardlabError
+
 __all__ = ["SymbolicTimeout", "TimeoutException", "only_strings", "parse_answer",
            "parse_response", "symbolic_equal"]
 
@@ -35,7 +37,7 @@ _PLUS_MINUS_RE = re.compile(r"\\pm\b|\\mp\b|±|∓")
 _EXACT_REL_TOL = 1e-12
 
 
-class SymbolicTimeout(Exception):
+class SymbolicTimeout(RewardlabError, Exception):
     """math-verify ran out of its (soft) time budget."""
 
 

@@ -29,6 +29,7 @@ import numbers
 import re
 from typing import Any, Literal
 
+from rewardlab.errors import RewardlabError
 from rewardlab.registry import register
 from rewardlab.reward import CpuReward
 from rewardlab.types import Outcome, Sample, Status
@@ -553,13 +554,13 @@ def _distinct(parts: list[str]) -> list[str]:
     return list(seen.values())
 
 
-class _NeedsSymbolic(Exception):
+class _NeedsSymbolic(RewardlabError, Exception):
     """The fast paths could not settle the sample (raised only in fast-only mode)."""
 
 
-class _BadReference(Exception):
+class _BadReference(RewardlabError, Exception):
     pass
 
 
-class _Unparseable(Exception):
+class _Unparseable(RewardlabError, Exception):
     pass
