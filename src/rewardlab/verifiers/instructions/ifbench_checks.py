@@ -1,0 +1,3 @@
+"""IFBench (Pyatkin et al., 2025) out-of-distribution constraints."""
+
+from __future__ import annotations
