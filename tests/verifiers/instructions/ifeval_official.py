@@ -47,9 +47,8 @@ def official_ifeval() -> Any:
     util = importlib.import_module("lm_eval.tasks.ifeval.instructions_util")
     # lm-eval loads the legacy punkt pickle; point it at the punkt_tab tokenizer instead
     # (the same English model, which the fixture's official verdicts were made with).
-    from nltk.tokenize import PunktTokenizer
-
     from langdetect import DetectorFactory
+    from nltk.tokenize import PunktTokenizer
 
     # langdetect samples at random; without a seed the official verdict on a borderline text
     # changes from run to run (observed on this fixture), so both sides use seed 0.

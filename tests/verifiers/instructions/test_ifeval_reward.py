@@ -52,9 +52,9 @@ ADVERSARIAL = [
     "   \n\t  ",
     "\u00a0\u2003\u3000",  # Unicode spaces only
     "hello\u00a0world, here\u2003we go",  # NBSP and em space between words
-    "Hello，world‚ no ASCII comma here ꓹ",  # full-width and look-alike commas
-    "НЕLLO WОRLD",  # Cyrillic capitals that look Latin
-    "ＡＬＬ ＣＡＰＳ ＦＵＬＬＷＩＤＴＨ",
+    "Hello，world‚ no ASCII comma here ꓹ",  # noqa: RUF001 - look-alike commas on purpose
+    "НЕLLO WОRLD",  # noqa: RUF001 - Cyrillic capitals that look Latin
+    "ＡＬＬ ＣＡＰＳ ＦＵＬＬＷＩＤＴＨ",  # noqa: RUF001 - full-width letters
     "* one\n* two\n- three\n  * nested\n**bold** line\n*** \n***",
     "Paragraph one.\n\n***\n\nParagraph two.\n***\n\n***\nThree",
     "```json\n{\"a\": [1, 2, {\"b\": null}]}\n```",
@@ -95,7 +95,8 @@ INSTRUCTIONS = [
     ("combination:two_responses", {}),
     ("combination:repeat_prompt", {"prompt_to_repeat": "First line"}),
     ("startend:end_checker", {"end_phrase": "Yes."}),
-    ("change_case:capital_word_frequency", {"capital_frequency": 3, "capital_relation": "at least"}),
+    ("change_case:capital_word_frequency",
+     {"capital_frequency": 3, "capital_relation": "at least"}),
     ("change_case:english_capital", {}),
     ("change_case:english_lowercase", {}),
     ("punctuation:no_comma", {}),

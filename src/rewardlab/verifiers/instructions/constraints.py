@@ -30,7 +30,7 @@ class BadInstruction(ValueError):
     """An instruction id nobody registered, or kwargs its checker cannot take."""
 
 
-class Undecidable(ValueError):  # noqa: N818 - a verdict, not a failure of the checker
+class Undecidable(ValueError):
     """The text gives a checker nothing to decide on (e.g. no letters to detect a language
     from). IFEval's official checker counts such an instruction as followed; the caller picks
     the policy."""
