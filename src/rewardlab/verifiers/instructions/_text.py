@@ -97,3 +97,56 @@ def detect_language(text: str) -> str:
         return str(detector.detect())
     except LangDetectException as exc:
         raise LanguageUndetectable(str(exc)) from None
+
+
+# --- IFEval's rule-based sentence splitter ------------------------------------------------------
+# IFEval's ``split_into_sentences`` (also used by IFBench) is a fixed cascade of rewrites: dots
+# that do not end a sentence (titles, web domains, decimals, initials, acronyms, ellipses) are
+# protected, then every remaining . ? ! ends a sentence. The same cascade is applied here, in
+# the same order, so sentence counts agree; the markers are private-use characters instead of
+# the official ``<prd>``/``<stop>`` text, so a response that contains those words is not split.
+_DOT = "\ue000"  # a protected dot
+_END = "\ue001"  # a sentence end
+_LETTER = "([A-Za-z])"
+_STARTER = (r"(Mr|Mrs|Ms|Dr|Prof|Capt|Cpt|Lt|He\s|She\s|It\s|They\s|Their\s|Our\s|We\s|But\s"
+            r"|However\s|That\s|This\s|Wherever)")
+_SUFFIX = "(Inc|Ltd|Jr|Sr|Co)"
+_ACRONYM = "([A-Z][.][A-Z][.](?:[A-Z][.])?)"
+_CASCADE: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
+    (re.compile(p), r) for p, r in (
+        (r"(Mr|St|Mrs|Ms|Dr)[.]", r"\1" + _DOT),
+        (r"[.](com|net|org|io|gov|edu|me)", _DOT + r"\1"),
+        (r"([0-9])[.]([0-9])", r"\1" + _DOT + r"\2"),
+        (r"\.{2,}", lambda m: _DOT * len(m.group(0)) + _END),
+    ))
+_AFTER_PHD: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r) for p, r in (
+        (r"\s" + _LETTER + "[.] ", r" \1" + _DOT + " "),
+        (_ACRONYM + " " + _STARTER, r"\1" + _END + r" \2"),
+        (_LETTER + "[.]" + _LETTER + "[.]" + _LETTER + "[.]",
+         r"\1" + _DOT + r"\2" + _DOT + r"\3" + _DOT),
+        (_LETTER + "[.]" + _LETTER + "[.]", r"\1" + _DOT + r"\2" + _DOT),
+        (" " + _SUFFIX + "[.] " + _STARTER, r" \1" + _END + r" \2"),
+        (" " + _SUFFIX + "[.]", r" \1" + _DOT),
+        (" " + _LETTER + "[.]", r" \1" + _DOT),
+    ))
+_QUOTE_SWAPS = ((".\u201d", "\u201d."), ('."', '".'), ('!"', '"!'), ('?"', '"?'))
+
+
+def rule_sentences(text: str) -> list[str]:
+    """Sentences by IFEval's rule-based splitter (``instructions_util.split_into_sentences``)."""
+    text = (" " + text + "  ").replace("\n", " ")
+    for pattern, repl in _CASCADE:
+        text = pattern.sub(repl, text)
+    if "Ph.D" in text:
+        text = text.replace("Ph.D.", "Ph" + _DOT + "D" + _DOT)
+    for pattern, repl in _AFTER_PHD:
+        text = pattern.sub(repl, text)
+    for old, new in _QUOTE_SWAPS:
+        text = text.replace(old, new)
+    for mark in ".?!":
+        text = text.replace(mark, mark + _END)
+    parts = [p.strip() for p in text.replace(_DOT, ".").split(_END)]
+    if parts and not parts[-1]:
+        parts.pop()
+    return parts

@@ -30,6 +30,10 @@ class BadInstruction(ValueError):
     """An instruction id nobody registered, or kwargs its checker cannot take."""
 
 
+class Unavailable(BadInstruction):
+    """A known instruction whose checker needs data that is not installed here."""
+
+
 class Undecidable(ValueError):
     """The text gives a checker nothing to decide on (e.g. no letters to detect a language
     from). IFEval's official checker counts such an instruction as followed; the caller picks

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from rewardlab.registry import register
 from rewardlab.reward import CpuReward
 from rewardlab.types import Outcome, Sample, Status
-from rewardlab.verifiers.instructions.constraints import BadInstruction, BoundCheck
+from rewardlab.verifiers.instructions.constraints import BadInstruction, BoundCheck, Unavailable
 from rewardlab.verifiers.instructions.reference import bind_all, parse_instructions
 
 
@@ -69,7 +69,7 @@ class IFEvalReward(CpuReward):
         if instructions is not None:
             try:
                 bind_all(parse_instructions(instructions))
-            except BadInstruction as exc:
+            except BadInstruction as exc:  # (Unavailable included: fail at build, not per sample)
                 raise ValueError(f"instructions: {exc}") from None
         self.mode, self.aggregate, self.undecidable = mode, aggregate, undecidable
         self.instructions = instructions
@@ -82,6 +82,8 @@ class IFEvalReward(CpuReward):
                                 "reference and the spec sets no instructions")
         try:
             checks = bind_all(parse_instructions(reference))
+        except Unavailable as exc:  # the reference is fine; this machine lacks the data
+            return Outcome.fail(Status.ERROR, str(exc)[:500])
         except BadInstruction as exc:
             return Outcome.fail(Status.BAD_REFERENCE, str(exc)[:500])
         verdicts = check_instructions(sample.response, checks, self.undecidable == "pass")
