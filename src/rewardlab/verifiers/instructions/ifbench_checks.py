@@ -21,6 +21,7 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -65,7 +66,7 @@ def word_count_range(text: str, *, min_words: Count, max_words: Count) -> bool:
 
 
 @_ifbench("count:unique_word_count")
-def unique_word_count(text: str, *, N: Count) -> bool:  # noqa: N803 - IFBench's kwarg name
+def unique_word_count(text: str, *, N: Count) -> bool:
     """At least ``N`` distinct words (whitespace tokens, lowercased, punctuation trimmed)."""
     return len({w.strip(_PUNCT_SPACE) for w in text.lower().split()}) >= N
 
@@ -91,13 +92,13 @@ PERSON_NAMES = (
 
 
 @_ifbench("count:person_names")
-def person_names(text: str, *, N: Count) -> bool:  # noqa: N803
+def person_names(text: str, *, N: Count) -> bool:
     """At least ``N`` names from IFBench's list of 50 first names appear (as substrings)."""
     return sum(1 for name in PERSON_NAMES if name in text) >= N
 
 
 @_ifbench("count:numbers")
-def numbers(text: str, *, N: Count) -> bool:  # noqa: N803
+def numbers(text: str, *, N: Count) -> bool:
     """Exactly ``N`` numbers (digit runs once punctuation is removed, so ``3.5`` is one)."""
     return len(re.findall(r"\d+", text.translate(_NO_PUNCT))) == N
 
@@ -109,7 +110,7 @@ _PRONOUNS = frozenset((
 
 
 @_ifbench("count:pronouns")
-def pronouns(text: str, *, N: Count) -> bool:  # noqa: N803
+def pronouns(text: str, *, N: Count) -> bool:
     """At least ``N`` personal pronouns (``she/her`` counts as two)."""
     words = text.replace("/", " ").lower().translate(_NO_PUNCT).split()
     return sum(1 for w in words if w in _PRONOUNS) >= N
@@ -128,7 +129,7 @@ def punctuation_cover(text: str) -> bool:
 
 
 @_ifbench("count:words_japanese")
-def words_japanese(text: str, *, N: Positive) -> bool:  # noqa: N803
+def words_japanese(text: str, *, N: Positive) -> bool:
     """Every ``N``-th whitespace word (numbers excepted) contains Japanese script."""
     japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
     for i, word in enumerate(text.split(), start=1):
@@ -242,7 +243,7 @@ _CONSONANTS = frozenset("bcdfghjklmnpqrstvwxyz")
 @_ifbench("words:consonants")
 def consonant_clusters(text: str) -> bool:
     """Every word contains two consonants in a row."""
-    return all(any(a in _CONSONANTS and b in _CONSONANTS for a, b in zip(w, w[1:], strict=False))
+    return all(any(a in _CONSONANTS and b in _CONSONANTS for a, b in pairwise(w))
                for w in text.lower().strip().split())
 
 
@@ -292,14 +293,14 @@ def odd_even_syllables(text: str) -> bool:
     """Words alternate between odd and even syllable counts (syllapy's counts)."""
     count = _syllables()
     parity = [count(w) % 2 for w in text.translate(_NO_PUNCT).lower().split() if w.strip()]
-    return all(a != b for a, b in zip(parity, parity[1:], strict=False))
+    return all(a != b for a, b in pairwise(parity))
 
 
 @_ifbench("words:last_first")
 def last_first(text: str) -> bool:
     """Each sentence starts with the word that ended the previous one."""
     sentences = _text.rule_sentences(text)
-    for before, after in zip(sentences, sentences[1:], strict=False):
+    for before, after in pairwise(sentences):
         last = before.rstrip(_PUNCT_SPACE).split()
         first = after.lstrip(_PUNCT_SPACE).split()
         if not last or not first or last[-1].lower() != first[0].lower():
@@ -324,7 +325,7 @@ def paragraph_last_first(text: str) -> bool:
 def no_consecutive_first_letter(text: str) -> bool:
     """No two consecutive words start with the same letter."""
     words = text.lower().translate(_NO_PUNCT).split()
-    return all(a[0] != b[0] for a, b in zip(words, words[1:], strict=False))
+    return all(a[0] != b[0] for a, b in pairwise(words))
 
 
 @_ifbench("words:keywords_specific_position")
@@ -353,7 +354,7 @@ def alliteration_increment(text: str) -> bool:
     for sentence in _text.rule_sentences(text):
         words = [w for w in (w.lstrip(_PUNCT_SPACE) for w in sentence.lower().split()) if w]
         score, in_run = 0, False
-        for a, b in zip(words, words[1:], strict=False):
+        for a, b in pairwise(words):
             if a[0] == b[0]:
                 score += 1 if in_run else 2  # a run of k alliterating words scores k
                 in_run = True
@@ -366,7 +367,7 @@ def alliteration_increment(text: str) -> bool:
 
 
 @_ifbench("sentence:keyword")
-def sentence_keyword(text: str, *, word: NonEmpty, N: Positive) -> bool:  # noqa: N803
+def sentence_keyword(text: str, *, word: NonEmpty, N: Positive) -> bool:
     """Sentence ``N`` contains the word (case-insensitive substring)."""
     sentences = _text.rule_sentences(text)
     return len(sentences) >= N and word.lower() in sentences[N - 1].lower()
@@ -382,7 +383,7 @@ def sentence_increment(text: str, *, small_n: Count) -> bool:
     counts = [_word_count_without_punct(s) for s in _text.rule_sentences(text)]
     if not counts:
         return False
-    return all(b == a + small_n for a, b in zip(counts, counts[1:], strict=False))
+    return all(b == a + small_n for a, b in pairwise(counts))
 
 
 # --- format -----------------------------------------------------------------------------------
@@ -494,7 +495,7 @@ def line_indent(text: str) -> bool:
     def indent(line: str) -> int:
         return len(line) - len(line.lstrip(" "))
 
-    return all(indent(b) > indent(a) for a, b in zip(lines, lines[1:], strict=False))
+    return all(indent(b) > indent(a) for a, b in pairwise(lines))
 
 
 @_ifbench("format:quote_unquote")
@@ -616,7 +617,7 @@ def mcq_count_length(text: str) -> bool:
         if options != 5:
             return False
         lengths.append(len(stem.strip()))
-    return all(a < b for a, b in zip(lengths, lengths[1:], strict=False))
+    return all(a < b for a, b in pairwise(lengths))
 
 
 def _ascii_fold(text: str) -> str:
