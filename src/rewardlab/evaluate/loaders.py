@@ -489,3 +489,7 @@ def load_items(source: str | Path, format: str = "auto", *, fields: Mapping[str,
         except (DataError, ValueError, TypeError) as exc:
             raise DataError(f"record {fallback_id}: {exc}") from None
         yield item
+
+
+# Formats defined in their own modules register through record_format when imported.
+from rewardlab.evaluate import ifeval_formats as _ifeval_formats  # noqa: E402,F401

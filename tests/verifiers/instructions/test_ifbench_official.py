@@ -69,7 +69,8 @@ def _kwargs_from_data() -> dict[str, dict]:
     return found
 
 
-EXTRA = ADVERSARIAL + [
+EXTRA = [
+    *ADVERSARIAL,
     "(((([[{x}]]))))", "\"a 'b \"c\" b' a\"", "Hello?! Yes. No, maybe; ok: fine!",
     "\u00a0\n\u2003\n   x\n", "Question 1\nA. a\nB. b", "1769-02-30, 1821-12-31",
     "\u3042 \u3044 \u3046 \u3048", "\U0001F600. Next \U0001F600.", "    ", "!", "'\"'",
