@@ -97,3 +97,21 @@ def test_agrees_with_the_official_checker_on_adversarial_texts(index: int) -> No
         if (ours["strict"], ours["loose"]) != (strict, loose):
             mismatches.append((iid, ours, (strict, loose)))
     assert mismatches == []
+
+
+def test_rule_sentences_match_the_official_splitter(fixtures_dir: Path) -> None:
+    from ifeval_official import official_ifeval
+
+    from rewardlab.verifiers.instructions._text import rule_sentences
+
+    official_ifeval()
+    from lm_eval.tasks.ifeval.instructions_util import split_into_sentences
+
+    texts = [json.loads(line)["response"] for line in
+             (fixtures_dir / "ifeval" / "gpt4_official.jsonl").read_text().splitlines()]
+    texts += [json.loads(line)["response"] for line in
+              (_data() / "sample_output.jsonl").read_text().splitlines()]
+    texts += EXTRA + ["Mr. A. B. went to the U.S.A. He said \"hi.\" Then... ok! Inc. However "
+                      "it Ltd. works. Ph.D. 3.14 e.g. x.com a\u201cb.\u201d c?\" d!\"",
+                      "J. R. R. Tolkien. U.S. They left.", "Dr. No. St. Louis. Jr. They"]
+    assert [t for t in texts if rule_sentences(t) != split_into_sentences(t)] == []

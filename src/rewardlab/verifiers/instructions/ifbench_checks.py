@@ -507,7 +507,7 @@ def quote_explanation(text: str) -> bool:
     if '""' in plain:
         return False
     tail = plain.strip(string.digits + _PUNCT.replace('"', ""))
-    return not tail or tail[-1] != '"'
+    return bool(tail) and tail[-1] != '"'
 
 
 @_ifbench("format:list")
