@@ -208,3 +208,14 @@ def test_non_letter_in_letter_frequency_is_counted_as_written(fixtures_dir: Path
     verdicts = check_instructions(rec["response"], bind_all(parse_instructions(rec)))
     assert verdicts[1] == {"id": "keywords:letter_frequency", "strict": True, "loose": True}
     assert rec["strict"][1] is True  # what the official run behind the fixture happened to draw
+
+
+def test_capital_word_count_shortcuts_change_no_count(fixtures_dir: Path) -> None:
+    from rewardlab.verifiers.instructions._text import count_capital_words, word_tokens
+
+    texts = [r["response"] for r in _records(fixtures_dir)] + ADVERSARIAL
+    for text in texts:
+        full = sum(1 for t in word_tokens(text) if t.isupper())
+        assert count_capital_words(text) == full
+        assert count_capital_words(text, stop_at=2) == full if full < 2 else \
+            count_capital_words(text, stop_at=2) >= 2

@@ -108,7 +108,7 @@ def english_lowercase(text: str) -> bool:
 def capital_word_frequency(text: str, *, capital_frequency: Count,
                            capital_relation: Relation) -> bool:
     """Fewer than / at least ``capital_frequency`` all-capital words (NLTK word tokens)."""
-    capitals = sum(1 for token in _text.word_tokens(text) if token.isupper())
+    capitals = _text.count_capital_words(text, stop_at=capital_frequency)
     return _compare(capitals, capital_relation, capital_frequency)
 
 
