@@ -101,8 +101,7 @@ def inline_grader(records: list[Record]) -> list[list[tuple[bool, bool]]]:
 
 
 def engine_grader(workers: int) -> Callable[[list[Record]], list[list[tuple[bool, bool]]]]:
-    from rewardlab import Sample
-    from rewardlab import configure_engine
+    from rewardlab import Sample, configure_engine
     from rewardlab.spec import build_reward
 
     configure_engine(workers=workers)
@@ -128,7 +127,7 @@ def _agreement(a: list[list[tuple[bool, bool]]], b: list[list[tuple[bool, bool]]
 def measure(name: str, records: list[Record], graders: dict[str, Callable], repeats: int
             ) -> list[dict[str, Any]]:
     results: dict[str, Any] = {}
-    for label, grade in graders.items():
+    for grade in graders.values():
         grade(records[:5])  # warm-up: imports, data files, worker start
     times: dict[str, list[float]] = {label: [] for label in graders}
     for _ in range(repeats):  # interleaved, so machine noise hits every grader alike

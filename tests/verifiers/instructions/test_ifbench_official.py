@@ -111,7 +111,7 @@ def test_rule_sentences_match_the_official_splitter(fixtures_dir: Path) -> None:
              (fixtures_dir / "ifeval" / "gpt4_official.jsonl").read_text().splitlines()]
     texts += [json.loads(line)["response"] for line in
               (_data() / "sample_output.jsonl").read_text().splitlines()]
-    texts += EXTRA + ["Mr. A. B. went to the U.S.A. He said \"hi.\" Then... ok! Inc. However "
-                      "it Ltd. works. Ph.D. 3.14 e.g. x.com a\u201cb.\u201d c?\" d!\"",
-                      "J. R. R. Tolkien. U.S. They left.", "Dr. No. St. Louis. Jr. They"]
+    texts += [*EXTRA, "Mr. A. B. went to the U.S.A. He said \"hi.\" Then... ok! Inc. However "
+              "it Ltd. works. Ph.D. 3.14 e.g. x.com a\u201cb.\u201d c?\" d!\"",
+              "J. R. R. Tolkien. U.S. They left.", "Dr. No. St. Louis. Jr. They"]
     assert [t for t in texts if rule_sentences(t) != split_into_sentences(t)] == []

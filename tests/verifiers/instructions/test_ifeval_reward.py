@@ -219,3 +219,23 @@ def test_capital_word_count_shortcuts_change_no_count(fixtures_dir: Path) -> Non
         assert count_capital_words(text) == full
         assert count_capital_words(text, stop_at=2) == full if full < 2 else \
             count_capital_words(text, stop_at=2) >= 2
+
+
+def test_capital_word_shortcut_is_exact_on_generated_text() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rewardlab.verifiers.instructions._text import count_capital_words, word_tokens
+
+    pieces = st.sampled_from(["DOn't", "CANnot", "GONna", "I", "a", "Mr.", "U.S.A.", "x", "ABc",
+                              "d'YE", "'TIS", "more'N", "hello", "World", "WORLD", "\u24b6",
+                              "\u216b", "e.g.", ",", ".", "?", "!", "\"", "'", "(", ")", "--",
+                              "O'NEIL", "ROCK'n'ROLL", "can't", "WON'T", "\u00e9T\u00c9", "_X_",
+                              "A1b", "\n", "\n\n", "..."])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=30).map(" ".join))
+    def check(text: str) -> None:
+        assert count_capital_words(text) == sum(1 for t in word_tokens(text) if t.isupper())
+
+    check()

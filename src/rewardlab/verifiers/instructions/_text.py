@@ -69,14 +69,40 @@ def word_tokens(text: str) -> list[str]:
     return [tok for sent in sentences(text) for tok in tokenizer.tokenize(sent)]
 
 
+# The Treebank tokenizer splits a run of word characters only at these contractions (``DOn't``
+# -> ``DO`` + ``n't``, ``CANnot`` -> ``CAN`` + ``not``); everywhere else its cuts are at
+# punctuation, quotes, brackets and spaces.
+_SPLITTING_CONTRACTIONS = ("n't", "n\u2019t", "cannot", "gimme", "gonna", "gotta", "lemme",
+                           "wanna", "whaddya", "whatcha", "d'ye", "more'n", "'tis", "'twas")
+
+
+def _may_hold_capital_word(sentence: str) -> bool:
+    """False only when no Treebank token of the sentence can be all capitals.
+
+    Such a token has a capital and no lowercase letter. Its capital sits in a maximal run of
+    word characters; if the token holds that whole run, the run has no lowercase letter; if
+    not, the tokenizer cut inside the run, which only the contractions above do. Capitals
+    outside word characters (circled letters) are kept as candidates too.
+    """
+    if not any(ch.isupper() for ch in sentence):
+        return False
+    for run in _WORD_RE.findall(sentence):
+        if not any(ch.islower() for ch in run) and any(ch.isupper() for ch in run):
+            return True
+    if any(ch.isupper() and not ch.isalnum() for ch in sentence):
+        return True
+    lowered = sentence.lower()
+    return any(c in lowered for c in _SPLITTING_CONTRACTIONS)
+
+
 def count_capital_words(text: str, stop_at: int | None = None) -> int:
     """All-capital tokens (``token.isupper()``) among :func:`word_tokens`, counting stopped at
-    ``stop_at`` (a threshold is all a verdict needs; a megabyte of text takes seconds to
-    tokenize). A sentence with no capital letter cannot hold such a token and is skipped."""
+    ``stop_at`` (a threshold is all a verdict needs). A megabyte of text takes seconds to
+    tokenize, so sentences that cannot hold such a token are not tokenized at all."""
     tokenizer = _treebank()
     found = 0
     for sent in sentences(text):
-        if not any(ch.isupper() for ch in sent):
+        if not _may_hold_capital_word(sent):
             continue
         found += sum(1 for tok in tokenizer.tokenize(sent) if tok.isupper())
         if stop_at is not None and found >= stop_at:
