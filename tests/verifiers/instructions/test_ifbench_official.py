@@ -115,3 +115,35 @@ def test_rule_sentences_match_the_official_splitter(fixtures_dir: Path) -> None:
               "it Ltd. works. Ph.D. 3.14 e.g. x.com a\u201cb.\u201d c?\" d!\"",
               "J. R. R. Tolkien. U.S. They left.", "Dr. No. St. Louis. Jr. They"]
     assert [t for t in texts if rule_sentences(t) != split_into_sentences(t)] == []
+
+
+def test_linear_blank_line_removal_replays_the_official_loop() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rewardlab.verifiers.instructions._text import edge_word_tokens, word_tokens
+    from rewardlab.verifiers.instructions.ifbench_checks import _drop_blank_lines_as_ifbench
+
+    def official_loop(lines: list[str]) -> list[str]:
+        lines = list(lines)
+        for line in lines:
+            if not line.strip():
+                lines.remove(line)
+        return lines
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(st.sampled_from(["", " ", "  ", "\t", "a", " b", "  c", ""]), max_size=14))
+    def check(lines: list[str]) -> None:
+        assert _drop_blank_lines_as_ifbench(lines) == official_loop(lines)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.sampled_from(["Hi.", "A b c.", "x", "Yes!", "(", ")", "\n", "Mr."]),
+                    max_size=12).map(" ".join))
+    def edges(text: str) -> None:
+        tokens = word_tokens(text)
+        head, tail, total = edge_word_tokens(text, 2)
+        assert head == tokens[:2] and tail == tokens[-2:]
+        assert total in (None, len(tokens))
+
+    check()
+    edges()

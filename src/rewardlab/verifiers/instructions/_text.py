@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 _WORD_RE = re.compile(r"\w+")
@@ -65,8 +66,38 @@ def _treebank() -> Any:
 
 def word_tokens(text: str) -> list[str]:
     """Tokens as ``nltk.word_tokenize`` gives them (Punkt sentences, then Treebank rules)."""
+    return list(iter_word_tokens(text))
+
+
+def iter_word_tokens(text: str) -> Iterator[str]:
+    """:func:`word_tokens` lazily, one sentence at a time (a checker that can decide early
+    does not tokenize a megabyte it will not read)."""
     tokenizer = _treebank()
-    return [tok for sent in sentences(text) for tok in tokenizer.tokenize(sent)]
+    for sent in sentences(text):
+        yield from tokenizer.tokenize(sent)
+
+
+def edge_word_tokens(text: str, n: int) -> tuple[list[str], list[str], int | None]:
+    """The first ``n`` and the last ``n`` of :func:`word_tokens`, tokenizing only the sentences
+    needed; the third value is the total count when every sentence was tokenized, else None."""
+    tokenizer = _treebank()
+    sents = sentences(text)
+    head: list[str] = []
+    used = 0
+    while used < len(sents) and len(head) < n:
+        head.extend(tokenizer.tokenize(sents[used]))
+        used += 1
+    if used == len(sents):
+        return head[:n], head[-n:] if head else [], len(head)
+    tail: list[str] = []
+    last = len(sents)
+    while last > used and len(tail) < n:
+        last -= 1
+        tail[:0] = tokenizer.tokenize(sents[last])
+    if last == used:  # everything tokenized after all
+        every = head + tail
+        return every[:n], every[-n:], len(every)
+    return head[:n], tail[-n:], None
 
 
 # The Treebank tokenizer splits a run of word characters only at these contractions (``DOn't``

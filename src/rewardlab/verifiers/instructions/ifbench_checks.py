@@ -19,7 +19,7 @@ import io
 import re
 import string
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Annotated, Any
@@ -341,8 +341,10 @@ def keyword_specific_position(text: str, *, keyword: NonEmpty, n: Positive, m: P
 @_ifbench("words:words_position")
 def words_position(text: str, *, keyword: NonEmpty) -> bool:
     """The second word and the second-to-last word are both the keyword (NLTK tokens)."""
-    tokens = _text.word_tokens(text)
-    return len(tokens) >= 2 and tokens[1] == tokens[-2] == keyword.strip()
+    head, tail, total = _text.edge_word_tokens(text, 2)
+    if total is not None and total < 2:
+        return False
+    return head[1] == tail[-2] == keyword.strip()
 
 
 # --- sentences --------------------------------------------------------------------------------
@@ -481,16 +483,36 @@ def emoji_sentences(text: str) -> bool:
     return True
 
 
+def _drop_blank_lines_as_ifbench(lines: list[str]) -> list[str]:
+    """What IFBench's ``for line in lines: if blank: lines.remove(line)`` leaves, in linear time.
+
+    That loop walks forward by index while removing: a visited blank line removes the earliest
+    remaining line equal to it (itself, or an equal one skipped earlier), and the removal shifts
+    the next line under the index, so that line is never visited. Removals only ever reach back,
+    so one queue of passed blank lines per value replays it exactly.
+    """
+    removed: set[int] = set()
+    queues: dict[str, deque[int]] = defaultdict(deque)
+    passed = 0
+    k = 0
+    while k < len(lines):
+        while passed <= k:
+            if not lines[passed].strip():
+                queues[lines[passed]].append(passed)
+            passed += 1
+        if lines[k].strip():
+            k += 1
+            continue
+        removed.add(queues[lines[k]].popleft())
+        k += 2  # the next line slid under the index and is skipped
+    return [line for i, line in enumerate(lines) if i not in removed]
+
+
 @_ifbench("format:line_indent")
 def line_indent(text: str) -> bool:
     """Each line is indented (with spaces) further than the one before, after IFBench's
     removal of blank lines (which skips a blank line that directly follows another)."""
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):  # removing while walking forward, exactly as the official loop does
-        if not lines[i].strip():
-            lines.remove(lines[i])
-        i += 1
+    lines = _drop_blank_lines_as_ifbench(text.split("\n"))
 
     def indent(line: str) -> int:
         return len(line) - len(line.lstrip(" "))
@@ -564,7 +586,7 @@ def some_bullets(text: str) -> bool:
 @_ifbench("format:title_case")
 def title_case(text: str) -> bool:
     """No word token is all-lowercase or starts lowercase with capitals after it."""
-    for token in _text.word_tokens(text):
+    for token in _text.iter_word_tokens(text):  # lazily: the first offending word decides
         head, tail = token[0], token[1:]
         if head.isupper() and tail.islower():
             continue
@@ -678,11 +700,21 @@ def european_capitals_sort(text: str) -> bool:
                                              strict=True))
 
 
+def _csv_rows(text: str, delimiter: str = ",") -> list[list[str]] | None:
+    """The CSV rows, or None when the csv module refuses the text (a field over its 128 KiB
+    limit): such a response is not the small table asked for."""
+    try:
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:
+        return None
+
+
 @_ifbench("custom:csv_city")
 def csv_city(text: str) -> bool:
     """CSV with the header ID, Country, City, Year, Count and seven rows of five fields."""
-    rows = list(csv.reader(io.StringIO(text)))
-    return (len(rows) == 8 and rows[0] == ["ID", "Country", "City", "Year", "Count"]
+    rows = _csv_rows(text)
+    header = ["ID", "Country", "City", "Year", "Count"]
+    return (rows is not None and len(rows) == 8 and rows[0] == header
             and all(len(r) == 5 for r in rows[1:]))
 
 
@@ -697,8 +729,8 @@ def csv_special_character(text: str) -> bool:
     if not _PRODUCT_HEADER.match(text.split("\n")[0].strip()):
         return False
     # IFBench triples every quote before parsing, so quoted fields keep their quotes.
-    rows = list(csv.reader(io.StringIO(text.replace('"', '"""'))))
-    if len(rows) != 15:
+    rows = _csv_rows(text.replace('"', '"""'))
+    if rows is None or len(rows) != 15:
         return False
     for row in rows[1:]:
         if len(row) != 5:
@@ -718,8 +750,8 @@ def csv_quotes(text: str) -> bool:
     """Tab-separated student data, three rows, every field in double quotes."""
     if not _STUDENT_HEADER.match(text.split("\n")[0].strip()):
         return False
-    rows = list(csv.reader(io.StringIO(text.replace('"', '"""')), delimiter="\t"))
-    if len(rows) != 4:
+    rows = _csv_rows(text.replace('"', '"""'), delimiter="\t")
+    if rows is None or len(rows) != 4:
         return False
     for row in rows:
         if len(row) != 5:
