@@ -40,3 +40,24 @@ def test_catastrophic_keyword_pattern_times_out_instead_of_hanging() -> None:
     out = reward.score_one(Sample(response="a" * 40 + "!", reference=ref))
     assert out.status is Status.TIMEOUT, out
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.slow
+def test_one_megabyte_responses_on_every_ifbench_constraint() -> None:
+    from test_ifbench_official import _kwargs_from_data
+
+    from rewardlab.verifiers.instructions.constraints import Unavailable, bind
+
+    examples = {}
+    for iid, kw in _kwargs_from_data().items():
+        try:
+            bind(iid, kw)
+        except Unavailable:
+            continue
+        examples[iid] = kw
+    reward = build_reward({"name": "ifeval", "timeout": 60.0})
+    texts = [("Mr. Smith said hello, world. " * (MB // 29 + 1))[:MB], "a\n\n" * (MB // 3),
+             "(" * (MB // 2) + ")" * (MB // 2)]
+    ref = {"instruction_id_list": list(examples), "kwargs": list(examples.values())}
+    outcomes = reward.score([Sample(response=t, reference=ref) for t in texts])
+    assert all(o.status in (Status.OK, Status.TIMEOUT) for o in outcomes), outcomes

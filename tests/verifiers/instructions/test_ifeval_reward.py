@@ -149,6 +149,7 @@ def test_reward_scores_fraction_all_and_modes() -> None:
      "kwargs": [{"letter": "ab", "let_frequency": 1, "let_relation": "at least"}]},
     {"instruction_id_list": [], "kwargs": []},
     "not json at all {",
+    {"func_name": "validate_lowercase", "N": None},
     42,
     [1, 2],
 ])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import re
 import string
 import unicodedata
@@ -700,11 +701,13 @@ def european_capitals_sort(text: str) -> bool:
                                              strict=True))
 
 
-def _csv_rows(text: str, delimiter: str = ",") -> list[list[str]] | None:
-    """The CSV rows, or None when the csv module refuses the text (a field over its 128 KiB
-    limit): such a response is not the small table asked for."""
+def _csv_rows(text: str, wanted: int, delimiter: str = ",") -> list[list[str]] | None:
+    """Up to ``wanted + 1`` CSV rows (enough to tell "exactly ``wanted``" apart), or None when
+    the csv module refuses the text (a field over its 128 KiB limit): such a response is not
+    the small table asked for."""
     try:
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        return list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter),
+                                     wanted + 1))
     except csv.Error:
         return None
 
@@ -712,7 +715,7 @@ def _csv_rows(text: str, delimiter: str = ",") -> list[list[str]] | None:
 @_ifbench("custom:csv_city")
 def csv_city(text: str) -> bool:
     """CSV with the header ID, Country, City, Year, Count and seven rows of five fields."""
-    rows = _csv_rows(text)
+    rows = _csv_rows(text, 8)
     header = ["ID", "Country", "City", "Year", "Count"]
     return (rows is not None and len(rows) == 8 and rows[0] == header
             and all(len(r) == 5 for r in rows[1:]))
@@ -729,7 +732,7 @@ def csv_special_character(text: str) -> bool:
     if not _PRODUCT_HEADER.match(text.split("\n")[0].strip()):
         return False
     # IFBench triples every quote before parsing, so quoted fields keep their quotes.
-    rows = _csv_rows(text.replace('"', '"""'))
+    rows = _csv_rows(text.replace('"', '"""'), 15)
     if rows is None or len(rows) != 15:
         return False
     for row in rows[1:]:
@@ -750,7 +753,7 @@ def csv_quotes(text: str) -> bool:
     """Tab-separated student data, three rows, every field in double quotes."""
     if not _STUDENT_HEADER.match(text.split("\n")[0].strip()):
         return False
-    rows = _csv_rows(text.replace('"', '"""'), delimiter="\t")
+    rows = _csv_rows(text.replace('"', '"""'), 4, delimiter="\t")
     if rows is None or len(rows) != 4:
         return False
     for row in rows:

@@ -57,6 +57,12 @@ def _kwargs_list(value: Any, n: int, where: str) -> list[dict[str, Any]]:
 
 
 def _from_mapping(ref: Mapping[str, Any], where: str) -> list[Instruction]:
+    if "func_name" in ref:
+        # Tulu 3's RLVR-IFeval ground truth names open-instruct's own verifier functions, whose
+        # rules differ from IFEval's (exact keyword counts, "around" quantifiers, "* * *"
+        # dividers); mapping them onto IFEval ids would silently change the verdicts.
+        raise BadInstruction(f"{where}: open-instruct func_name references (Tulu 3 RLVR-IFeval) "
+                             "are not supported: their rules differ from IFEval's")
     for key in ("instruction_id_list", "instruction_id", "id"):
         if key in ref:
             ids = ref[key]
