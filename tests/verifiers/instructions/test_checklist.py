@@ -107,3 +107,24 @@ def test_programmatic_items_hold_their_deadline_and_judge_items_still_answer() -
     assert rows[0]["satisfied"] is None and rows[0]["note"].startswith("timeout")
     assert rows[1]["satisfied"] is True
     assert out.score == 0.5
+
+
+@pytest.mark.slow
+def test_judge_questions_against_a_real_llama_cpp_server(llama_server) -> None:
+    from rewardlab.models.openai_backend import OpenAIBackend
+
+    backend = OpenAIBackend(llama_server.model, llama_server.base_url)
+    reward = _reward(items=[{"id": "punctuation:no_comma"}, "Does the response mention Paris?"],
+                     judge=backend, judge_max_tokens=64, on_unjudged="count_as_failed")
+    out = reward.score_one(Sample(response="The capital of France is Paris.",
+                                  prompt="What is the capital of France?"))
+    assert out.status is Status.OK
+    rows = out.details["items"]
+    assert rows[0]["satisfied"] is True
+    # Gemma 3 270M may answer YES, NO or nothing parseable; a missing verdict is reported and
+    # scores as failed, never as passed.
+    if rows[1]["satisfied"] is None:
+        assert out.details["unjudged"] == 1 and out.score == 0.5
+        assert rows[1]["note"].startswith("judge reply unparseable")
+    else:
+        assert out.score == (1.0 if rows[1]["satisfied"] else 0.5)
