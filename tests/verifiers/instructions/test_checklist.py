@@ -68,6 +68,23 @@ def test_undetectable_language_is_unjudged_not_passed() -> None:
     assert out.score == 0.0 and out.details["items"][0]["satisfied"] is None
 
 
+def test_constraint_needing_missing_data_is_unjudged_not_bad_reference() -> None:
+    import nltk
+
+    try:
+        nltk.data.find("corpora/stopwords")
+        pytest.skip("NLTK's stopwords corpus is installed here")
+    except LookupError:
+        pass
+    reward = _reward(items=[{"id": "ratio:stop_words", "kwargs": {"percentage": 50}},
+                            {"id": "punctuation:no_comma"}], on_unjudged="renormalize")
+    out = reward.score_one(Sample(response="no commas here"))
+    assert out.score == 1.0 and out.details["unjudged"] == 1
+    assert "stopwords" in out.details["items"][0]["note"]
+    strict = _reward(items=[{"id": "ratio:stop_words", "kwargs": {"percentage": 50}}])
+    assert strict.score_one(Sample(response="x")).status is Status.ERROR
+
+
 def test_per_sample_checklists_from_reference_and_metadata() -> None:
     reward = _reward()
     by_ref = reward.score_one(Sample(response="a b", reference={"checklist": [

@@ -35,6 +35,7 @@ from rewardlab.types import Outcome, Sample, Status
 from rewardlab.verifiers.instructions import _text
 from rewardlab.verifiers.instructions.constraints import (
     BadInstruction,
+    Unavailable,
     Undecidable,
     bind,
     loose_variants,
@@ -63,7 +64,13 @@ def normalize_item(entry: Any, where: str = "item") -> dict[str, Any]:
         raise BadInstruction(f"{where}: unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
     item: dict[str, Any] = {"kind": kind, "weight": _weight(entry, where)}
     if kind == "instruction":
-        check = bind(str(entry.get("id", "")), entry.get("kwargs"))
+        iid = str(entry.get("id", ""))
+        try:
+            check = bind(iid, entry.get("kwargs"))
+        except Unavailable as exc:  # a fine item this machine cannot check: reported, unjudged
+            item.update(id=iid, kwargs=dict(entry.get("kwargs") or {}), unavailable=str(exc),
+                        loose=bool(entry.get("loose", False)), label=entry.get("label") or iid)
+            return item
         item.update(id=check.id, kwargs=check.kwargs, loose=bool(entry.get("loose", False)),
                     label=entry.get("label") or check.id)
     elif kind == "regex":
@@ -118,6 +125,8 @@ def normalize_checklist(raw: Any) -> list[dict[str, Any]]:
 def _programmatic_verdict(item: Mapping[str, Any], text: str) -> tuple[bool | None, str]:
     kind = item["kind"]
     if kind == "instruction":
+        if item.get("unavailable"):
+            return None, item["unavailable"]
         check = bind(item["id"], item["kwargs"])
         texts = loose_variants(text) if item["loose"] else [text]
         undecided = ""
@@ -160,7 +169,9 @@ class _ProgrammaticItems(CpuReward):
         verdicts = []
         for item in sample.reference:
             ok, note = _programmatic_verdict(item, sample.response)
-            verdicts.append({"satisfied": ok, "note": note[:300]})
+            # Missing data on this machine is an error; a text with nothing to decide on is not.
+            status = Status.ERROR if item.get("unavailable") else Status.UNPARSEABLE
+            verdicts.append({"satisfied": ok, "note": note[:300], "status": status.value})
         return Outcome.ok(0.0, "", verdicts=verdicts)
 
 
@@ -272,7 +283,7 @@ class ChecklistReward(Reward):
                 found = cpu_verdicts.pop(0)
                 ok, note = found["satisfied"], found["note"]
                 if ok is None:
-                    failure_status = failure_status or Status.UNPARSEABLE
+                    failure_status = failure_status or Status(found["status"])
             else:  # the deadline or a crash of the programmatic checks
                 ok, note = None, f"{cpu.status.value}: {cpu.reason}"[:300]
                 failure_status = failure_status or cpu.status
