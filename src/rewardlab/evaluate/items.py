@@ -10,6 +10,8 @@ what the benchmark says about them:
   detailed with markdown), labels ``[1, 1, 1, 0, 0, 0]``.
 * ``graded``: N sampled responses with a 0/1 correctness label each (best-of-N math data).
 * ``annotated``: two responses judged by human annotators (``votes``: 0 tie, 1 first, 2 second).
+* ``instructions``: one or more responses to a prompt with verifiable instructions (IFEval,
+  IFBench); ``labels`` is the official prompt-level strict verdict when the data has one.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from typing import Any, Literal
 
 from rewardlab.types import Message, Sample
 
-ItemKind = Literal["pairwise", "best_of_n", "rmbench", "graded", "annotated"]
-KINDS: tuple[str, ...] = ("pairwise", "best_of_n", "rmbench", "graded", "annotated")
+ItemKind = Literal["pairwise", "best_of_n", "rmbench", "graded", "annotated", "instructions"]
+KINDS: tuple[str, ...] = ("pairwise", "best_of_n", "rmbench", "graded", "annotated",
+                          "instructions")
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,9 @@ class EvalItem:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown item kind {self.kind!r}; kinds: {', '.join(KINDS)}")
-        if len(self.responses) < 2:
-            raise ValueError(f"item {self.id}: needs at least two responses")
+        fewest = 1 if self.kind == "instructions" else 2
+        if len(self.responses) < fewest:
+            raise ValueError(f"item {self.id}: needs at least {fewest} response(s)")
         if not all(isinstance(r, str) for r in self.responses):
             raise ValueError(f"item {self.id}: responses must be strings")
         if len(self.labels) != len(self.responses):

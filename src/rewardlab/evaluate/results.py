@@ -65,6 +65,9 @@ def item_result(item: EvalItem, scores: Sequence[float | None]) -> dict[str, Any
         rule = str(item.metadata.get("tie_rule", "rewardbench2"))
         out["result"] = best_of_n_result(scores, item.labels, rule)
         out["num_correct"] = int(sum(item.labels))
+    elif item.kind == "instructions":  # verified constraints: the score is the credit
+        ok = [s for s in scores if s is not None]
+        out["result"] = float(sum(ok) / len(scores)) if ok else 0.0
     else:  # graded
         out["result"] = best_of_n_result(scores, item.labels, "rewardbench2")
         out["pair_accuracy"] = correct_pair_accuracy(scores, item.labels)
@@ -88,4 +91,8 @@ def item_row(item: EvalItem, outcomes: Sequence[Outcome]) -> dict[str, Any]:
         row["tie_rule"] = item.metadata["tie_rule"]
     row["lengths"] = [len(r) for r in item.responses]
     row.update(item_result(item, scores))
+    if item.kind == "instructions":
+        from rewardlab.evaluate.ifeval_formats import instruction_row_fields
+
+        row.update(instruction_row_fields(item, outcomes))
     return row

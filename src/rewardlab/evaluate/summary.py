@@ -179,6 +179,11 @@ def summarize(rows: Sequence[Mapping[str, Any]], *, data_format: str = "auto",
             "oracle_pass_at_n": float(np.mean([r["oracle"] for r in graded])),
             "random_pick": float(np.mean([r["mean_correct"] for r in graded])),
         }
+    if kinds.get("instructions"):
+        from rewardlab.evaluate.ifeval_formats import instruction_following_metrics
+
+        summary["instruction_following"] = instruction_following_metrics(
+            [r for r in rows if r["kind"] == "instructions"])
     calibration = _pairwise_calibration(rows) or _graded_calibration(rows)
     if calibration is not None:
         summary["calibration"] = calibration
