@@ -16,10 +16,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from rewardlab.errors import RewardlabError
+
 _WORD_RE = re.compile(r"\w+")
 
 
-class LanguageUndetectable(ValueError):
+class LanguageUndetectable(RewardlabError, ValueError):
     """``langdetect`` found no features to decide on (no letters, only digits or symbols)."""
 
 

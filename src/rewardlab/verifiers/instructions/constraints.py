@@ -23,10 +23,12 @@ from typing import Any
 
 import pydantic
 
+from rewardlab.errors import RewardlabError
+
 Check = Callable[..., bool]
 
 
-class BadInstruction(ValueError):
+class BadInstruction(RewardlabError, ValueError):
     """An instruction id nobody registered, or kwargs its checker cannot take."""
 
 
@@ -34,7 +36,7 @@ class Unavailable(BadInstruction):
     """A known instruction whose checker needs data that is not installed here."""
 
 
-class Undecidable(ValueError):
+class Undecidable(RewardlabError, ValueError):
     """The text gives a checker nothing to decide on (e.g. no letters to detect a language
     from). IFEval's official checker counts such an instruction as followed; the caller picks
     the policy."""
