@@ -33,8 +33,10 @@ from rewardlab.errors import RewardlabError
 from rewardlab.registry import factory_parameters, get_reward_factory
 from rewardlab.reward import Reward
 
-TOP_LEVEL_KEYS = ("reward", "rewards", "serve")
-"""The keys a spec document (a mapping without ``name``) may have."""
+TOP_LEVEL_KEYS = ("reward", "rewards", "serve", "trainers")
+"""The keys a spec document (a mapping without ``name``) may have. ``trainers`` holds per-trainer
+export choices (``trainers: {verl: {estimator: ..., manager: ...}}``), read and checked by the
+trainer exports (``rewardlab export``)."""
 
 MAX_SPEC_BYTES = 1 << 20
 """Largest spec text accepted (1 MiB): specs are hand-written; more is a mistake or an attack."""
@@ -259,6 +261,11 @@ def _document_parts(data: Any) -> tuple[str, Any]:
             "spec with a 'name' key)")
     if "serve" in data:  # server settings: the same number rules as reward fields
         _check_numbers(data["serve"], "serve")
+    trainers = data.get("trainers")
+    if trainers is not None and not (isinstance(trainers, Mapping) and all(
+            isinstance(v, Mapping) for v in trainers.values())):
+        raise SpecError("field 'trainers' must map trainer names to mappings of choices, e.g. "
+                        "{verl: {estimator: rewardlab_grpo}}")
     if "reward" in data and "rewards" in data:
         raise SpecError("a spec has either 'reward' (one reward) or 'rewards' (named rewards), "
                         "not both")

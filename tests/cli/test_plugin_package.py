@@ -36,3 +36,15 @@ def test_installed_plugin_package_registers_through_its_entry_point(tmp_path):
                  "--no-progress")
     assert scored.returncode == 0, scored.stderr
     assert json.loads(scored.stdout)["score"] == 1.0
+    # The same package adds a trainer export through the rewardlab.exports entry point.
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("reward: {name: contains_reference, ignore_case: true}\n")
+    exported = cli("export", "spec-json", str(spec), "--failure-score", "-1")
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout) == {
+        "spec": {"reward": {"name": "contains_reference", "ignore_case": True}},
+        "failure_score": -1.0}
+    assert "example export" in exported.stderr
+    unknown = cli("export", "spec-jsn", str(spec))
+    assert unknown.returncode == 2 and "spec-json" in unknown.stderr
+
