@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import pytest
@@ -59,7 +60,9 @@ def test_verl_unknown_data_source_names_the_alias_fix():
 def test_openrlhf_missing_labels_name_the_label_key():
     out, seen = caught(score_queries, ["Q: a A: 1", "Q: b A: 2"], ["Q: a A:", "Q: b A:"],
                        [None, None], spec="reward: exact_match")
-    assert list(out["scores"]) == [0.0, 0.0]
+    # failures get failure_score in `rewards` and NaN in the 0-1 filter `scores` (issue 13)
+    assert list(out["rewards"]) == [0.0, 0.0]
+    assert all(math.isnan(float(s)) for s in out["scores"])
     assert len(seen) == 1 and "--data.label_key" in str(seen[0].message)
 
 
