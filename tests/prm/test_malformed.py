@@ -67,7 +67,7 @@ def test_loader_reports_and_goes_on(mixed_file):
 
 
 def test_strict_loading_still_raises(mixed_file):
-    with pytest.raises(ValueError, match="invalid JSON|no error step"):
+    with pytest.raises(ValueError, match=r"invalid JSON|no error step"):
         load_solutions(mixed_file, "prmbench")
     with pytest.raises(ValueError, match="prm_test_p1_24"):
         prmbench_solutions(BAD)

@@ -437,35 +437,42 @@ def _pair_inserts_separator(tokenizer: Any) -> bool:
 def _encode_pair(tokenizer: Any, prompt: str, response: str, limit: int) -> Encoded:
     """Sentence-pair encoding that cuts the prompt's start first, then the response's start.
 
-    The tokenizer's own pair encoding when it fits; otherwise the two texts are tokenized
-    separately, cut from the left as token ids, and joined with the tokenizer's special tokens.
-    The tokenizer is never reconfigured (``truncation_side`` and truncation settings are state
-    shared by every thread using a cached tokenizer).
+    The tokenizer's own pair encoding, cut from the left as token ids (by each token's
+    sequence id), which is what ``truncation="only_first"`` with ``truncation_side="left"``
+    would keep. The tokenizer is never reconfigured: ``truncation_side`` and truncation
+    settings are state shared by every thread using a cached tokenizer.
     """
-    args = (prompt, response) if prompt else (response,)
-    full = tokenizer(*args, verbose=False)  # too long is expected here: we truncate below
-    total = len(full["input_ids"])
-    if total <= limit:
-        types = full.get("token_type_ids")
-        return Encoded(
-            list(full["input_ids"]), list(types) if types is not None else None, "pair", total,
-            False,
-        )
-    r_ids = list(tokenizer(response, add_special_tokens=False)["input_ids"])
-    pair_specials = tokenizer.num_special_tokens_to_add(pair=True)
-    if prompt and len(r_ids) + pair_specials < limit:
-        p_ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
-        p_ids = p_ids[len(p_ids) - (limit - pair_specials - len(r_ids)) :]
-        ids = tokenizer.build_inputs_with_special_tokens(p_ids, r_ids)
-        types = tokenizer.create_token_type_ids_from_sequences(p_ids, r_ids)
-    else:  # the response alone fills the window: keep its end, drop the prompt
-        keep = limit - tokenizer.num_special_tokens_to_add(pair=False)
-        r_ids = r_ids[len(r_ids) - keep :]
-        ids = tokenizer.build_inputs_with_special_tokens(r_ids)
-        types = tokenizer.create_token_type_ids_from_sequences(r_ids)
-    if "token_type_ids" not in full:
-        types = None
-    return Encoded(list(ids), list(types) if types is not None else None, "pair", total, True)
+    if prompt:
+        full = tokenizer(prompt, response, verbose=False)  # too long is fine: we cut below
+        total = len(full["input_ids"])
+        excess = total - limit
+        if excess <= 0:
+            return _encoded(full, None, 0, total)
+        prompt_tokens = sum(1 for s in full.sequence_ids(0) if s == 0)
+        if excess < prompt_tokens:  # cutting the prompt's start is enough
+            return _encoded(full, 0, excess, total)
+    # no prompt, or the response alone fills the window: keep the response's end only
+    single = tokenizer(response, verbose=False)
+    total_single = len(single["input_ids"])
+    total = len(full["input_ids"]) if prompt else total_single
+    return _encoded(single, 0, max(0, total_single - limit), total)
+
+
+def _encoded(enc: Any, seq: int | None, cut: int, total: int) -> Encoded:
+    """``enc`` without the first ``cut`` tokens of sequence ``seq`` (special tokens stay)."""
+    ids = list(enc["input_ids"])
+    types = enc.get("token_type_ids")
+    types = list(types) if types is not None else None
+    if cut:
+        drop, seen = set(), 0
+        for i, s in enumerate(enc.sequence_ids(0)):
+            if s == seq and seen < cut:
+                drop.add(i)
+                seen += 1
+        ids = [x for i, x in enumerate(ids) if i not in drop]
+        if types is not None:
+            types = [x for i, x in enumerate(types) if i not in drop]
+    return Encoded(ids, types, "pair", total, cut > 0 or total > len(ids))
 
 
 def _truncate_left(ids: list[int], limit: int, specials: set[int], fmt: str) -> Encoded:

@@ -51,11 +51,11 @@ def windows(
 
     One window when the solution fits ``max_length``. Otherwise each window repeats the end of
     the prompt (at most ``max_length // 4`` tokens) and continues with the next steps that fit,
-    so every step is scored once with as much of the solution before it as fits; nothing is
-    truncated away.
+    so every step is scored once with as much of the solution before it as fits; a step too
+    long for that keeps less of the prompt. Nothing is truncated away.
 
     Raises:
-        ValueError: a single step (with the prompt's head) does not fit ``max_length``.
+        ValueError: a single step alone does not fit ``max_length``.
     """
     total = len(prompt_ids) + sum(len(c) for c in chunks)
     if max_length is None or total <= max_length:
@@ -68,13 +68,16 @@ def windows(
     out: list[tuple[list[int], list[int], list[int]]] = []
     ids, positions, owners = list(head), [], []
     for i, chunk in enumerate(chunks):
-        if len(head) + len(chunk) > max_length:
+        if len(chunk) > max_length:
             raise ValueError(
                 f"step {i} alone is {len(chunk)} tokens, over max_length={max_length}"
             )
         if len(ids) + len(chunk) > max_length:
-            out.append((ids, positions, owners))
-            ids, positions, owners = list(head), [], []
+            if positions:
+                out.append((ids, positions, owners))
+            # a long step gets less of the prompt's end rather than failing
+            room = max_length - len(chunk)
+            ids, positions, owners = list(head[max(0, len(head) - room) :]) if room else [], [], []
         ids.extend(chunk)
         positions.append(len(ids) - 1)
         owners.append(i)

@@ -58,8 +58,9 @@ class PairwiseJudge(Judge):
 
     The baseline is ``sample.reference`` (text), or ``sample.metadata["baseline"]``. Both
     orders are judged. The master-key screen covers the baseline too: a content-free baseline
-    is never shown to the judge, and the (screened) response wins it. Score: 1 win, 0.5 tie, 0 loss, averaged over the two orders; opposite
-    verdicts in the two orders give 0.5 with ``confidence: low``.
+    is never shown to the judge, and the (screened) response wins it. Score: 1 win, 0.5 tie,
+    0 loss, averaged over the two orders; opposite verdicts in the two orders give 0.5 with
+    ``confidence: low``.
 
     Args:
         backend: The judge model (backend spec or object).
