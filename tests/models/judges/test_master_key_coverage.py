@@ -18,7 +18,7 @@ def shown(backend: ScriptedBackend) -> str:
 
 
 @pytest.mark.parametrize("key", [":", "Thought process:", "Let's solve this problem step by step.",
-                                 "解", "Respuesta", " "])
+                                 "解", "Respuesta", "."])
 def test_content_free_baseline_never_reaches_the_judge(key):
     backend = ScriptedBackend(["[RESULT] TIE"])  # a judge that would tie with the key
     judge = PairwiseJudge(backend)
