@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         "train_seconds": round(result.seconds, 1),
         "imbalance": result.imbalance,
         "class_counts": result.class_counts,
+        "skipped_solutions": result.skipped,
         "train_metrics": result.train_metrics,
         "malformed_records": malformed_summary(malformed),
     }

@@ -87,12 +87,13 @@ class TrainingRow:
 
 def encode_rows(
     tokenizer: Any, solutions: Sequence[LabelledSolution], step_separator: str,
-    max_length: int | None,
+    max_length: int | None, skipped: list[dict[str, str]] | None = None,
 ) -> list[TrainingRow]:
     """Model inputs for training, in the scorer's layout and windows.
 
-    Raises:
-        ValueError: a step that alone does not fit ``max_length`` (names the solution).
+    A solution with a step that alone does not fit ``max_length`` cannot be learned from
+    whole: it is left out and listed in ``skipped`` (id, reason) when a list is given, else it
+    raises ``ValueError`` naming the solution.
     """
     from rewardlab.prm.layout import step_chunks, windows
 
@@ -102,7 +103,10 @@ def encode_rows(
         try:
             parts = windows(prompt_ids, chunks, max_length)
         except ValueError as exc:
-            raise ValueError(f"solution {sol.id!r}: {exc}") from None
+            if skipped is None:
+                raise ValueError(f"solution {sol.id!r}: {exc}") from None
+            skipped.append({"id": sol.id, "reason": str(exc)})
+            continue
         for ids, positions, owners in parts:
             labels = [IGNORE] * len(ids)
             for pos, step in zip(positions, owners, strict=True):
@@ -143,6 +147,7 @@ class PRMTrainingResult:
     seconds: float = 0.0
     imbalance: str = "weight"
     class_counts: dict[str, int] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
     train_metrics: dict[str, Any] = field(default_factory=dict)
     log_history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -250,7 +255,13 @@ def train_prm(
         limit = getattr(model.config, "max_position_embeddings", None) or 1024
         tok_limit = tokenizer.model_max_length if tokenizer.model_max_length < 1_000_000 else limit
         max_length = int(min(limit, tok_limit, 1024))
-    rows = encode_rows(tokenizer, train, step_separator, max_length)
+    skipped: list[dict[str, str]] = []
+    rows = encode_rows(tokenizer, train, step_separator, max_length, skipped)
+    if skipped:
+        log.warning("PRM training: %d solutions have a step longer than max_length=%d and are "
+                    "left out (listed in rewardlab_prm.json)", len(skipped), max_length)
+    if not rows:
+        raise ValueError(f"no solution fits max_length={max_length}")
     counts = class_counts(rows)
     weights = class_weights(counts)
     log.info("PRM training: %d rows, step labels %s, class weights %s", len(rows), counts,
@@ -284,11 +295,15 @@ def train_prm(
             optimizer.step()
             schedule.step()
             step += 1
-            losses.append(float(loss))
-            history.append({"step": step, "loss": float(loss), "lr": schedule.get_last_lr()[0]})
+            losses.append(loss.item())
+            history.append({"step": step, "loss": losses[-1], "lr": schedule.get_last_lr()[0]})
             bar.update(1)
     model.eval()
-    train_metrics = _per_class_metrics(model, rows, pad, batch_size)
+    # per-class figures on (at most 256 of) the training rows: a check that the model learned
+    # both classes, kept cheap; held-out figures come from the evaluation
+    sample_rows = random.Random(seed).sample(rows, min(len(rows), 256))
+    train_metrics = _per_class_metrics(model, sample_rows, pad, batch_size)
+    train_metrics["rows"] = len(sample_rows)
     seconds = time.perf_counter() - started
     output_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(output_dir))
@@ -303,6 +318,7 @@ def train_prm(
         "base_model": str(base_model),
         "train_solutions": len(train),
         "train_rows": len(rows),
+        "skipped_solutions": skipped,
         "imbalance": imbalance,
         "class_counts": counts,
         "class_weights": dict(zip(("error", "correct"), weights, strict=True)),
@@ -315,7 +331,7 @@ def train_prm(
                                                    encoding="utf-8")
     return PRMTrainingResult(
         output_dir=output_dir, train_loss=record["train_loss"], steps=step, seconds=seconds,
-        imbalance=imbalance, class_counts=counts, train_metrics=train_metrics,
+        imbalance=imbalance, class_counts=counts, skipped=skipped, train_metrics=train_metrics,
         log_history=history,
     )
 
