@@ -62,9 +62,18 @@ def values(outcomes: list[Outcome]) -> list[tuple]:
             for o in outcomes]
 
 
-def assert_concurrency_exact(reward, samples: list[Sample], batch: int) -> list[Outcome]:
+def same(got: list[tuple], want: list[tuple], tol: float) -> bool:
+    if tol == 0:
+        return got == want
+    return all(g[1:] == w[1:] and abs(g[0] - w[0]) <= tol
+               for g, w in zip(got, want, strict=True))
+
+
+def assert_concurrency_exact(reward, samples: list[Sample], batch: int,
+                             tol: float = 0.0) -> list[Outcome]:
     """Sequential scores per batch, then the same batches from threads and from one event
-    loop at once: identical, bit for bit."""
+    loop at once: identical, bit for bit (``tol`` only for a server that batches concurrent
+    requests together, which changes float rounding)."""
     batches = [samples[i : i + batch] for i in range(0, len(samples), batch)]
     sequential = [reward.score(b) for b in batches]
     want = [values(o) for o in sequential]
@@ -76,9 +85,9 @@ def assert_concurrency_exact(reward, samples: list[Sample], batch: int) -> list[
     ]
     for k, got in enumerate(concurrent_runs(calls)):
         for j, outcomes in enumerate(got):
-            assert values(outcomes) == want[(j + k) % len(batches)], f"thread {k}, batch {j}"
+            assert same(values(outcomes), want[(j + k) % len(batches)], tol), (k, j)
     for got, expected in zip(on_one_loop(reward, batches * 2), want * 2, strict=True):
-        assert values(got) == expected
+        assert same(values(got), expected, tol)
     return [o for b in sequential for o in b]
 
 
@@ -202,7 +211,9 @@ def test_remote_rm_concurrent_callers_get_sequential_scores(minilm_rm, fixtures_
         samples = hh_samples(fixtures_dir, 12)
         remote = build_reward({"name": "rewardlab_rm", "url": url, "reward": "rm"})
         local = build_reward({"name": "scalar_rm", "model": str(minilm_rm), "max_length": 64})
-        outcomes = assert_concurrency_exact(remote, samples, batch=3)
+        # the server merges concurrent requests into one forward pass: a different batch, so
+        # scores agree to float rounding (seen: 6e-8), truncation flags exactly
+        outcomes = assert_concurrency_exact(remote, samples, batch=3, tol=1e-6)
         want = [o.score for o in local.score(samples)]
         assert [o.score for o in outcomes] == pytest.approx(want, abs=1e-5)
         remote.close()
