@@ -111,9 +111,9 @@ def test_minilm_prm_beats_the_all_correct_baseline_on_held_out_errors(
     out = tmp_path / "prm"
     code = main([
         "train", "prm", "--data", str(fixtures_dir / "prmbench" / "prmbench-p1-test.jsonl"),
-        "--model", str(minilm_path), "--output", str(out), "--epochs", "3",
+        "--model", str(minilm_path), "--output", str(out), "--epochs", "1",
         "--batch-size", "8", "--max-length", "256", "--eval-fraction", "0.25",
-        "--learning-rate", "1e-4", "--imbalance", imbalance,
+        "--learning-rate", "2e-4", "--imbalance", imbalance, "--include-original",
     ])
     assert code == 0
     report = json.loads((out / "eval.json").read_text())
