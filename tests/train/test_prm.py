@@ -91,7 +91,7 @@ def test_trained_prm_carries_its_settings(tmp_path, solutions, minilm_path):
     record = json.loads((out / "rewardlab_prm.json").read_text())
     assert record["max_length"] == 96 and record["step_separator"] == " ;"
     assert record["positive_label"] == 1 and record["labels"] == {"0": "error", "1": "correct"}
-    assert record["imbalance"] == "weight" and record["class_counts"] == result.class_counts
+    assert record["imbalance"] == "sample" and record["class_counts"] == result.class_counts
     assert set(result.train_metrics) >= {"f1_error", "f1_correct", "acc_error", "acc_correct"}
     scorer = TokenClassificationScorer(out)
     assert (scorer.max_length, scorer.step_separator) == (96, " ;")

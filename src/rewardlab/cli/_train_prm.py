@@ -21,8 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "error_steps are the erroneous steps; ProcessBench records: steps after the first "
             "error are erroneous), then run the PRMBench/ProcessBench evaluation on a held-out "
             "split and write eval.json next to the model. Label imbalance (about 9 in 10 "
-            "steps are correct) is countered by class weighting (default) or balanced "
-            "sampling; malformed records are reported and skipped."
+            "steps are correct) is countered by balanced sampling (default) or class "
+            "weighting; malformed records are reported and skipped."
         ),
     )
     p.add_argument("--data", type=Path, required=True, help="JSONL file of labelled solutions")
@@ -43,9 +43,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-length", type=int, default=None)
     p.add_argument("--threshold", type=float, default=0.5,
                    help="step score under which a step counts as an error")
-    p.add_argument("--imbalance", choices=["weight", "sample", "none"], default="weight",
-                   help="counter label imbalance: class-weighted loss (default), balanced "
-                        "sampling of solutions, or none")
+    p.add_argument("--imbalance", choices=["sample", "weight", "none"], default="sample",
+                   help="counter label imbalance: balanced sampling of solutions (default), "
+                        "a class-weighted loss, or none")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")

@@ -9,9 +9,9 @@ ProcessBench first errors, or your own). Inputs use the layout of :mod:`rewardla
 Label imbalance: in PRMBench about 9 in 10 steps are correct, and an unweighted loss learns to
 call every step correct (error-step F1 0). ``imbalance`` counters it:
 
-* ``weight`` (default): cross-entropy with per-class weights ``n / (2 n_class)``;
-* ``sample``: solutions drawn with replacement in proportion to the mean inverse class
-  frequency of their step labels, so error-heavy solutions come up more often;
+* ``sample`` (default): solutions (windows) drawn with replacement in proportion to the mean
+  inverse class frequency of their step labels, so error-heavy solutions come up more often;
+* ``weight``: cross-entropy with per-class weights ``n / (2 n_class)``;
 * ``none``: the plain loss (the degenerate baseline).
 
 ``docs/prm.md`` gives the measurement that chose the default.
@@ -145,7 +145,7 @@ class PRMTrainingResult:
     train_loss: float | None
     steps: int
     seconds: float = 0.0
-    imbalance: str = "weight"
+    imbalance: str = "sample"
     class_counts: dict[str, int] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
     train_metrics: dict[str, Any] = field(default_factory=dict)
@@ -191,7 +191,7 @@ def train_prm(
     max_steps: int = -1,
     batch_size: int = 4,
     max_length: int | None = None,
-    imbalance: Imbalance = "weight",
+    imbalance: Imbalance = "sample",
     seed: int = 0,
     threads: int | None = None,
     progress: bool = False,
@@ -209,7 +209,7 @@ def train_prm(
         max_steps: Optimizer steps; -1 runs ``epochs``.
         batch_size: Inputs (solution windows) per step.
         max_length: Window length in tokens (default: the model's context, at most 1024).
-        imbalance: ``weight``, ``sample`` or ``none`` (see the module docs).
+        imbalance: ``sample`` (default), ``weight`` or ``none`` (see the module docs).
         seed: Random seed (initialization and order).
         threads: torch CPU threads (default: torch's choice).
         progress: Show a progress bar.
