@@ -69,8 +69,15 @@ def test_training_rows_put_labels_on_step_positions(solutions, minilm_path):
 
     tok = AutoTokenizer.from_pretrained(minilm_path)
     sols = solutions[:6]
-    rows = encode_rows(tok, sols, "\n", 128)
-    assert all(len(r.input_ids) <= 128 for r in rows)
+    rows = encode_rows(tok, sols, "\n", 192)
+    assert all(len(r.input_ids) <= 192 for r in rows)
+    with pytest.raises(ValueError, match="over max_length=128"):  # a 136-token step
+        encode_rows(tok, sols, "\n", 128)
+    skipped: list = []
+    short = encode_rows(tok, sols, "\n", 128, skipped)  # that solution is left out, listed
+    assert [s["id"] for s in skipped] == ["prm_test_p1_12/original"]
+    left_out = next(n for n, s in enumerate(sols) if s.id == "prm_test_p1_12/original")
+    assert short and all(r.solution != left_out for r in short)
     for n, sol in enumerate(sols):  # every step labelled once, in order, across its windows
         labels = [x for r in rows if r.solution == n for x in r.labels if x != IGNORE]
         assert labels == [int(b) for b in sol.labels]
