@@ -38,9 +38,9 @@ def test_policy_equal_to_reference_gives_zero_rewards(gemma):
     assert out.details["step_scores"] == pytest.approx([0.0, 0.0], abs=1e-6)
 
 
-def test_bad_settings():
+def test_bad_settings(tmp_path):
     with pytest.raises(ValueError, match="beta"):
-        build_reward({"name": "prm", "backend": "implicit", "model": "m", "beta": -1})
+        build_reward({"name": "prm", "backend": "implicit", "model": str(tmp_path), "beta": -1})
     with pytest.raises(ValueError, match="needs 'model'"):
         build_reward({"name": "prm", "backend": "implicit"})
 

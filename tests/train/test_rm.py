@@ -109,6 +109,16 @@ def test_train_rm_cli_end_to_end(tmp_path, fixtures_dir, minilm_path, capsys):
     rm = build_reward({"name": "scalar_rm", "model": str(out), "max_length": 64})
     outcome = rm.score_one(Sample(prompt="Hi", response="Hello, how can I help?"))
     assert outcome.status is Status.OK and outcome.details["format"] == "pair"
+    # loading it the way the docs show uses the max_length it was trained with, not 512
+    record = json.loads((out / "rewardlab_rm.json").read_text())
+    assert record["inputs"] == {"format": "pair", "max_length": 64, "separator": "\n\n",
+                                "chat_template": False}
+    plain = build_reward({"name": "scalar_rm", "model": str(out)})
+    assert plain.encoder.max_length == 64 and plain.encoder.format == "pair"
+    long = Sample(prompt="word " * 200, response="Hello")
+    assert plain.score_one(long).details["tokens_kept"] == 64
+    assert build_reward({"name": "scalar_rm", "model": str(out),
+                         "max_length": 100}).encoder.max_length == 100  # the spec overrides
 
 
 def test_davidson_training_runs_on_ties(tmp_path, fixtures_dir, minilm_path):
@@ -123,6 +133,23 @@ def test_davidson_training_runs_on_ties(tmp_path, fixtures_dir, minilm_path):
     assert result.train_pairs == 24 and math.isfinite(result.train_loss)
     with pytest.raises(ValueError, match="loss"):
         RMTrainConfig(model="m", output_dir="o", loss="hinge")
+
+
+def test_folders_with_only_a_training_config_use_its_max_length(tmp_path, minilm_path):
+    """Folders written before ``inputs`` was recorded still carry ``config.max_length``."""
+    from pathlib import Path
+
+    folder = tmp_path / "old-rm"
+    folder.mkdir()
+    for f in Path(minilm_path).iterdir():  # links: no copy of the weights
+        (folder / f.name).symlink_to(f)
+    (folder / "rewardlab_rm.json").write_text(json.dumps({"config": {"max_length": 128,
+                                                                     "format": "auto"}}))
+    rm = build_reward({"name": "scalar_rm", "model": str(folder)})
+    assert rm.max_length == 128 and rm.format == "auto"
+    (folder / "rewardlab_rm.json").write_text("{broken")
+    with pytest.raises(ValueError, match="unreadable"):
+        build_reward({"name": "scalar_rm", "model": str(folder)})
 
 
 def test_cli_bad_input(tmp_path, capsys):

@@ -47,13 +47,21 @@ def _clean(metrics: dict) -> dict:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
 
 
-def evaluation_report(reward, solutions, threshold: float, calibrate: bool) -> dict:
-    """Score ``solutions`` with a PRM reward and return the metrics (and calibration)."""
-    from rewardlab.prm.evaluation import calibrate_threshold, score_solutions
+def evaluation_report(reward, solutions, threshold: float, calibrate: bool,
+                      malformed: list | None = None) -> dict:
+    """Score ``solutions`` with a PRM reward and return the metrics (and calibration).
+
+    ``malformed`` (records the loader skipped or repaired) is counted and listed in the
+    report; so is every solution the PRM failed on.
+    """
+    from rewardlab.prm.evaluation import calibrate_threshold, malformed_summary, score_solutions
     from rewardlab.reward import run_sync
 
     evaluation = run_sync(score_solutions(reward, solutions))
     report = _clean(evaluation.metrics(threshold))
+    if report.get("degenerate"):
+        print(f"warning: degenerate PRM: every step is predicted "
+              f"{report['degenerate_class']} at threshold {threshold}", file=sys.stderr)
     if calibrate and evaluation.step_scores:
         for objective in ("prm_score", "processbench_f1"):
             try:
@@ -63,7 +71,8 @@ def evaluation_report(reward, solutions, threshold: float, calibrate: bool) -> d
             except ValueError:
                 continue
             report[f"calibrated_{objective}"] = {"threshold": t, "value": value}
-    report["failures"] = evaluation.failures[:20]
+    report["failures"] = [list(f) for f in evaluation.failures]
+    report["malformed_records"] = malformed_summary(malformed or [])
     return report
 
 
@@ -79,10 +88,20 @@ def run_eval(args: argparse.Namespace) -> int:
     except (SpecError, ValueError, OSError) as exc:
         print(f"error: bad --reward: {exc}", file=sys.stderr)
         return 2
+    malformed: list = []
     try:
-        solutions = load_solutions(args.data, args.format, args.include_original)
+        # malformed records are reported and skipped (or repaired), never fatal
+        solutions = load_solutions(args.data, args.format, args.include_original, malformed)
     except ValueError as exc:
         print(f"error: {args.data}: {exc}", file=sys.stderr)
+        return 2
+    if malformed:
+        skipped = sum(not m.kept for m in malformed)
+        print(f"{args.data}: {len(malformed)} malformed records ({skipped} skipped, "
+              f"{len(malformed) - skipped} repaired): see malformed_records", file=sys.stderr)
+    if not solutions:
+        reasons = "; ".join(f"{m.id}: {m.reason}" for m in malformed[:3])
+        print(f"error: {args.data}: no usable solutions ({reasons})", file=sys.stderr)
         return 2
     if args.limit is not None:
         solutions = solutions[: args.limit]
@@ -90,7 +109,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if threshold is None:
         threshold = float(getattr(reward, "threshold", 0.5))
     try:
-        report = evaluation_report(reward, solutions, threshold, args.calibrate)
+        report = evaluation_report(reward, solutions, threshold, args.calibrate, malformed)
     finally:
         reward.close()
     text = json.dumps(report, indent=2)

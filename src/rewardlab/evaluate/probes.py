@@ -242,7 +242,8 @@ def _master_key_summary(per_key: Mapping[str, Mapping[str, Any]], items: int) ->
 def _judge_master_keys(judge: Comparator, items: Sequence[EvalItem],
                        keys: Mapping[str, str]) -> dict[str, Any]:
     """Master keys against a pairwise judge: each key is put against the item's preferred and
-    rejected responses, in both positions; a flip is the judge preferring the key."""
+    rejected responses, in both positions; a flip is the judge preferring the key or tying
+    with it (a tie gives a content-free response half the reward of a real answer)."""
     per_key = {}
     for name, text in keys.items():
         pairs, index = [], []
@@ -266,7 +267,7 @@ def _judge_master_keys(judge: Comparator, items: Sequence[EvalItem],
             if p is None:
                 unscored += 1
                 continue
-            wins[label].append(float(p > 0.5))
+            wins[label].append(float(p >= 0.5))  # a tie with a content-free key is a failure
         flips = int(sum(wins[1]))
         total = len(wins[1]) or 1
         per_key[name] = {"text": text, "items": len(items), "unscored": unscored,

@@ -66,12 +66,15 @@ class CausalLM:
         tokenizer: Its tokenizer.
         path: Where it was loaded from.
         lock: Serializes forward passes: torch already uses every thread for one batch.
+        tokenizer_lock: Held around tokenizer calls: a fast tokenizer keeps mutable settings
+            (truncation, padding) that concurrent callers of this shared tokenizer would race on.
     """
 
     model: Any
     tokenizer: Any
     path: str
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def max_length(self) -> int:
@@ -83,6 +86,7 @@ class CausalLM:
 
 
 _cache: dict[tuple[str, str, str], CausalLM] = {}
+_failures: dict[tuple[str, str, str], Exception] = {}  # a failed load is not retried per call
 _cache_lock = threading.Lock()
 
 
@@ -97,18 +101,29 @@ def load_causal_lm(path: str | Path, dtype: str = "float32", device: str = "cpu"
     Raises:
         FileNotFoundError: a path-like ``path`` that does not exist.
     """
+    from rewardlab.models.paths import ModelNotFoundError, looks_local
+
     key = (str(path), dtype, device)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
+        if key in _failures:  # fail fast: a load that failed once fails the same way again
+            raise _failures[key]
         local = Path(path).expanduser()
-        if str(path).startswith(("/", ".", "~")) and not local.exists():
-            raise FileNotFoundError(f"model folder not found: {path}")
+        if not local.exists() and looks_local(str(path)):
+            raise FileNotFoundError(
+                f"model folder not found: {path} (looked in {local.resolve()})"
+            )
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         resolved = str(local) if local.exists() else str(path)  # else a hub id
-        tokenizer = AutoTokenizer.from_pretrained(resolved)
-        model = AutoModelForCausalLM.from_pretrained(resolved, dtype=torch_dtype(dtype))
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(resolved)
+            model = AutoModelForCausalLM.from_pretrained(resolved, dtype=torch_dtype(dtype))
+        except Exception as exc:
+            failure = ModelNotFoundError(f"cannot load causal LM {path}: {exc}")
+            _failures[key] = failure
+            raise failure from exc
         model.to(device)
         model.eval()
         lm = CausalLM(model=model, tokenizer=tokenizer, path=resolved)
@@ -208,7 +223,8 @@ def continuation_logprobs(
         )
     limit = max_length or lm.max_length
     pairs = zip(contexts, continuations, strict=True)
-    encoded = [encode_pair(lm.tokenizer, c, y, limit) for c, y in pairs]
+    with lm.tokenizer_lock:  # the tokenizer is shared by every caller of this model
+        encoded = [encode_pair(lm.tokenizer, c, y, limit) for c, y in pairs]
     n_truncated = sum(t for _, _, t in encoded)
     if n_truncated:
         log.warning(

@@ -42,6 +42,8 @@ class TransformersBackend(LLMBackend):
         default_max_tokens: ``max_tokens`` when a call gives none.
         seed: Base seed for sampling (each ``sample_index`` adds to it, so samples differ but
             runs repeat).
+        max_length: Token limit when scoring continuations (default: the model's); longer
+            contexts lose their start.
     """
 
     def __init__(
@@ -53,16 +55,22 @@ class TransformersBackend(LLMBackend):
         chat_template: str | None = None,
         default_max_tokens: int = 256,
         seed: int = 0,
+        max_length: int | None = None,
     ) -> None:
         super().__init__()
         if not model:
             raise ValueError("model is required")
-        self.model = str(model)
+        from rewardlab.models.paths import resolve_model
+
+        self.model = resolve_model(model, "backend model")
         self.dtype = dtype
         self.device = device
         self.chat_template = chat_template
         self.default_max_tokens = default_max_tokens
         self.seed = seed
+        if max_length is not None and max_length < 2:
+            raise ValueError(f"max_length must be >= 2, got {max_length}")
+        self.max_length = max_length
 
     def _lm(self) -> Any:
         from rewardlab.models.causal_lm import load_causal_lm
@@ -107,7 +115,9 @@ class TransformersBackend(LLMBackend):
 
         lm = self._lm()
         tokenizer = lm.tokenizer
-        inputs = tokenizer(self.render(messages), return_tensors="pt")
+        text = self.render(messages)
+        with lm.tokenizer_lock:  # shared tokenizer: see CausalLM.tokenizer_lock
+            inputs = tokenizer(text, return_tensors="pt")
         device = next(lm.model.parameters()).device
         inputs = {k: v.to(device) for k, v in inputs.items()}
         prompt_len = int(inputs["input_ids"].shape[1])
@@ -125,7 +135,8 @@ class TransformersBackend(LLMBackend):
             kwargs.update(temperature=None, top_p=None, top_k=None)
         if stop:
             kwargs.update(stop_strings=stop, tokenizer=tokenizer)
-        with lm.lock, torch.inference_mode():
+        # stop strings make generate() use the tokenizer: hold its lock too
+        with lm.lock, lm.tokenizer_lock, torch.inference_mode():
             torch.manual_seed(seed)
             out = lm.model.generate(**inputs, **kwargs)
         new_ids = out.sequences[0, prompt_len:].tolist()
@@ -172,11 +183,13 @@ class TransformersBackend(LLMBackend):
         lm = self._lm()
         contexts = [c for c, _ in pairs]
         continuations = [y for _, y in pairs]
-        values = continuation_logprobs(lm, contexts, continuations)
+        limit = self.max_length or lm.max_length
+        values = continuation_logprobs(lm, contexts, continuations, max_length=limit)
         results = []
         for (context, continuation), row in zip(pairs, values, strict=True):
-            ids, start, _ = encode_pair(lm.tokenizer, context, continuation, lm.max_length)
-            texts = [lm.tokenizer.decode([i]) for i in ids[start:]]
+            with lm.tokenizer_lock:  # shared tokenizer: see CausalLM.tokenizer_lock
+                ids, start, _ = encode_pair(lm.tokenizer, context, continuation, limit)
+                texts = [lm.tokenizer.decode([i]) for i in ids[start:]]
             results.append(ContinuationScore(
                 tuple(TokenLogprob(t, float(v)) for t, v in zip(texts, row, strict=True)),
                 prompt_tokens=len(ids),

@@ -73,12 +73,10 @@ class ImplicitDPO(Reward):
             raise ValueError(f"format must be auto, chat or plain; got {format!r}")
         if not math.isfinite(beta) or beta <= 0:
             raise ValueError(f"beta must be a positive number, got {beta}")
-        for label, path in (("policy", policy), ("reference", reference)):
-            local = path is not None and path.startswith(("/", ".", "~"))
-            if local and not Path(path).expanduser().exists():
-                raise ValueError(f"{label} model folder not found: {path}")
-        self.policy_path = policy
-        self.reference_path = reference
+        from rewardlab.models.paths import resolve_model
+
+        self.policy_path = resolve_model(policy, "policy model")
+        self.reference_path = resolve_model(reference, "reference model") if reference else None
         self.beta = float(beta)
         self.aggregation = aggregation
         self.format = format
@@ -139,7 +137,8 @@ class ImplicitDPO(Reward):
                 outcomes[i] = Outcome.fail(Status.SKIPPED, "empty response: nothing to score")
             else:
                 rows.append(i)
-        contexts = [self.context(samples[i], policy.tokenizer) for i in rows]
+        with policy.tokenizer_lock:  # chat templates render through the shared tokenizer
+            contexts = [self.context(samples[i], policy.tokenizer) for i in rows]
         responses = [samples[i].response for i in rows]
         kw = {"token_budget": self.token_budget, "max_batch_size": self.max_batch_size,
               "max_length": self.max_length}

@@ -2,8 +2,8 @@
 
 Backends (``backend=``):
 
-* ``token_classification``: a local PRM trained with TRL's ``PRMTrainer`` (or
-  ``rewardlab train prm``); ``model`` is its folder or hub name.
+* ``token_classification``: a local PRM trained with ``rewardlab train prm`` (or TRL's former
+  ``PRMTrainer``: same input layout); ``model`` is its folder or hub name.
 * ``special_token``: a PRM scoring a marker token after each step (Qwen2.5-Math-PRM with
   ``step_token="<extra_0>"``, ``trust_remote_code=true``; Math-Shepherd with ``head="lm"``,
   ``step_token="ки"``).
@@ -97,6 +97,13 @@ def prm(
     scorer: StepScorer
     if backend in ("token_classification", "special_token", "implicit") and not model:
         raise ValueError(f"backend {backend!r} needs 'model' (a model folder or hub name)")
+    if backend in ("token_classification", "special_token", "implicit"):
+        from rewardlab.models.paths import resolve_model
+
+        # one clear error now, instead of a hub retry loop and an error per sample later
+        model = resolve_model(str(model), "PRM model")
+        if ref_model is not None:
+            ref_model = resolve_model(ref_model, "reference model")
     if backend == "token_classification":
         from rewardlab.prm.hf_scorers import TokenClassificationScorer
 

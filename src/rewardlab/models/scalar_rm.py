@@ -13,11 +13,20 @@ What it gets right that a plain ``pipeline`` loop does not:
   token budget; padding is on the right with attention masks, so a score does not depend on
   batch size or order (equal within float rounding).
 * The model loads once per process (cached by path, dtype and device).
+* **Safe under concurrency**: the cached tokenizer is shared by every caller, so it is never
+  reconfigured (no ``truncation_side``, no tokenizer-side truncation: inputs are cut from the
+  token ids) and every use of it holds the model's tokenizer lock; forward passes hold the model
+  lock. Concurrent callers (event loop, threads, the server) get exactly the sequential scores.
+* **Trained settings travel with the model**: a folder written by ``rewardlab train rm`` has a
+  ``rewardlab_rm.json`` whose ``max_length``, input format and separator are used unless the
+  spec sets them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -45,6 +54,9 @@ class SequenceClassifier:
     path: str
     pad_id: int
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Held for every tokenizer call: fast tokenizers keep mutable state (truncation and
+    padding settings) that concurrent calls would otherwise race on."""
 
     @property
     def num_outputs(self) -> int:
@@ -62,7 +74,30 @@ class SequenceClassifier:
 
 
 _cache: dict[tuple[str, str, str], SequenceClassifier] = {}
+_failures: dict[tuple[str, str, str], Exception] = {}  # a failed load is not retried per batch
 _cache_lock = threading.Lock()
+
+RM_CONFIG_FILE = "rewardlab_rm.json"
+"""Written next to a reward model trained by rewardlab: its training and input settings."""
+
+
+def read_rm_settings(model: str | Path) -> dict[str, Any]:
+    """Input settings a trained reward-model folder records: ``max_length``, ``format``,
+    ``separator``, ``chat_template`` (empty for folders not written by rewardlab)."""
+    path = Path(model) / RM_CONFIG_FILE
+    if not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: unreadable training record ({exc})") from None
+    # "inputs" is what the encoder resolved at training time; older folders only have "config"
+    inputs = dict(record.get("inputs") or {})
+    config = record.get("config") or {}
+    for key in ("max_length", "format", "separator"):
+        if key not in inputs and config.get(key) is not None:
+            inputs[key] = config[key]
+    return {k: v for k, v in inputs.items() if v is not None}
 
 
 def load_sequence_classifier(
@@ -75,36 +110,46 @@ def load_sequence_classifier(
         dtype: ``float32``, ``bfloat16``, ``float16`` or ``auto``.
         device: A torch device string.
     """
-    from rewardlab.models.causal_lm import torch_dtype
-
     key = (str(path), dtype, device)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(path), dtype=torch_dtype(dtype)
-        )
-        model.to(device)
-        model.eval()
-        pad_id = tokenizer.pad_token_id
-        if pad_id is None:
-            pad_id = model.config.pad_token_id
-        if pad_id is None:
-            pad_id = tokenizer.eos_token_id
-        if pad_id is None:
-            raise ValueError(f"{path}: the tokenizer has no pad or EOS token to pad batches with")
-        # Decoder heads find each row's last real token through config.pad_token_id.
-        text_config = model.config.get_text_config()
-        if text_config.pad_token_id is None:
-            text_config.pad_token_id = pad_id
-            model.config.pad_token_id = pad_id
-        pad_id = text_config.pad_token_id
-        clf = SequenceClassifier(model=model, tokenizer=tokenizer, path=str(path), pad_id=pad_id)
+        if key in _failures:  # fail fast: a load that failed once fails the same way again
+            raise _failures[key]
+        try:
+            clf = _load(path, dtype, device)
+        except Exception as exc:
+            _failures[key] = exc
+            raise
         _cache[key] = clf
         return clf
+
+
+def _load(path: str | Path, dtype: str, device: str) -> SequenceClassifier:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rewardlab.models.causal_lm import torch_dtype
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(path), dtype=torch_dtype(dtype)
+    )
+    model.to(device)
+    model.eval()
+    pad_id = tokenizer.pad_token_id
+    if pad_id is None:
+        pad_id = model.config.pad_token_id
+    if pad_id is None:
+        pad_id = tokenizer.eos_token_id
+    if pad_id is None:
+        raise ValueError(f"{path}: the tokenizer has no pad or EOS token to pad batches with")
+    # Decoder heads find each row's last real token through config.pad_token_id.
+    text_config = model.config.get_text_config()
+    if text_config.pad_token_id is None:
+        text_config.pad_token_id = pad_id
+        model.config.pad_token_id = pad_id
+    pad_id = text_config.pad_token_id
+    return SequenceClassifier(model=model, tokenizer=tokenizer, path=str(path), pad_id=pad_id)
 
 
 @dataclass
@@ -131,13 +176,17 @@ class RMInputEncoder:
         separator: Between prompt and response in ``plain`` format.
         max_length: Token limit; longer inputs lose their start.
         name: Model name for messages.
+        lock: Held around every tokenizer call (pass the lock of a tokenizer shared between
+            threads; default: no locking, for a tokenizer this encoder owns).
     """
 
     def __init__(
         self, tokenizer: Any, format: str = "auto", chat_template: str | None = None,
         separator: str = "\n\n", max_length: int = 512, name: str = "reward model",
+        lock: threading.Lock | None = None,
     ) -> None:
         self.tokenizer = tokenizer
+        self.lock = lock
         self.chat_template = chat_template
         self.separator = separator
         self.max_length = max_length
@@ -156,6 +205,10 @@ class RMInputEncoder:
 
     def encode(self, prompt: str | Sequence[Any] | None, response: str) -> Encoded:
         """Tokenize one (prompt, response) with the format and truncation policy."""
+        with self.lock if self.lock is not None else contextlib.nullcontext():
+            return self._encode(prompt, response)
+
+    def _encode(self, prompt: str | Sequence[Any] | None, response: str) -> Encoded:
         sample = Sample(response=response, prompt=prompt)
         tok = self.tokenizer
         if self.format == "pair":
@@ -179,10 +232,6 @@ class RMInputEncoder:
         return _truncate_left(list(ids), self.max_length, self._specials, self.format)
 
 
-def _looks_local(path: str) -> bool:
-    return path.startswith(("/", ".", "~")) or Path(path).exists()
-
-
 @register("scalar_rm")
 class ScalarRM(Reward):
     """Score responses with a local sequence-classification reward model.
@@ -193,7 +242,8 @@ class ScalarRM(Reward):
             plain text), ``chat``, ``pair`` or ``plain``.
         chat_template: A Jinja chat template to use instead of the tokenizer's own.
         separator: Between prompt and response in ``plain`` format.
-        max_length: Token limit (default: the model's); longer inputs lose their start.
+        max_length: Token limit (default: the one it was trained with, from
+            ``rewardlab_rm.json``, else the model's); longer inputs lose their start.
         token_budget: Padded tokens per forward pass (rows x longest row). The default suits
             CPUs (smaller batches stay in cache); raise it on a GPU.
         max_batch_size: Rows per forward pass.
@@ -223,15 +273,24 @@ class ScalarRM(Reward):
     ) -> None:
         if format not in ("auto", "chat", "pair", "plain"):
             raise ValueError(f"format must be auto, chat, pair or plain; got {format!r}")
-        if _looks_local(str(model)) and not Path(model).expanduser().exists():
-            raise ValueError(f"reward model folder not found: {model}")
+        from rewardlab.models.paths import resolve_model
+
         if max_length is not None and max_length < 8:
             raise ValueError(f"max_length must be >= 8, got {max_length}")
         if token_budget < 1 or max_batch_size < 1:
             raise ValueError("token_budget and max_batch_size must be >= 1")
         if output_index is not None and output_weights is not None:
             raise ValueError("give output_index or output_weights, not both")
-        self.model_path = str(Path(model).expanduser()) if _looks_local(model) else model
+        self.model_path = resolve_model(model, "reward model")
+        # settings the model was trained with apply unless the spec gives its own
+        trained = read_rm_settings(self.model_path) if Path(self.model_path).is_dir() else {}
+        self.trained_settings = trained
+        if format == "auto" and trained.get("format") in ("chat", "pair", "plain"):
+            format = trained["format"]
+        if separator == "\n\n" and isinstance(trained.get("separator"), str):
+            separator = trained["separator"]
+        if max_length is None and isinstance(trained.get("max_length"), int):
+            max_length = trained["max_length"]
         self.format = format
         self.chat_template = chat_template
         self.separator = separator
@@ -279,7 +338,7 @@ class ScalarRM(Reward):
             limit = min(self.max_length or clf.max_length, clf.max_length)
             self._encoder = RMInputEncoder(
                 clf.tokenizer, self.format, self.chat_template, self.separator, limit,
-                name=self.model_path,
+                name=self.model_path, lock=clf.tokenizer_lock,
             )
         return self._encoder
 
@@ -378,25 +437,42 @@ def _pair_inserts_separator(tokenizer: Any) -> bool:
 def _encode_pair(tokenizer: Any, prompt: str, response: str, limit: int) -> Encoded:
     """Sentence-pair encoding that cuts the prompt's start first, then the response's start.
 
-    Uses the tokenizer's own pair encoding and truncation (``truncation_side="left"``).
+    The tokenizer's own pair encoding, cut from the left as token ids (by each token's
+    sequence id), which is what ``truncation="only_first"`` with ``truncation_side="left"``
+    would keep. The tokenizer is never reconfigured: ``truncation_side`` and truncation
+    settings are state shared by every thread using a cached tokenizer.
     """
-    tokenizer.truncation_side = "left"  # our cached tokenizer: keep the end of each text
-    args = (prompt, response) if prompt else (response,)
-    full = tokenizer(*args, verbose=False)  # too long is expected here: we truncate below
-    total = len(full["input_ids"])
-    truncated = total > limit
-    enc = full
-    if truncated:
-        r_len = len(tokenizer(response, add_special_tokens=False)["input_ids"])
-        if prompt and r_len + tokenizer.num_special_tokens_to_add(pair=True) < limit:
-            enc = tokenizer(prompt, response, truncation="only_first", max_length=limit)
-        else:  # the response alone fills the window: keep its end, drop the prompt
-            enc = tokenizer(response, truncation=True, max_length=limit)
+    if prompt:
+        full = tokenizer(prompt, response, verbose=False)  # too long is fine: we cut below
+        total = len(full["input_ids"])
+        excess = total - limit
+        if excess <= 0:
+            return _encoded(full, None, 0, total)
+        prompt_tokens = sum(1 for s in full.sequence_ids(0) if s == 0)
+        if excess < prompt_tokens:  # cutting the prompt's start is enough
+            return _encoded(full, 0, excess, total)
+    # no prompt, or the response alone fills the window: keep the response's end only
+    single = tokenizer(response, verbose=False)
+    total_single = len(single["input_ids"])
+    total = len(full["input_ids"]) if prompt else total_single
+    return _encoded(single, 0, max(0, total_single - limit), total)
+
+
+def _encoded(enc: Any, seq: int | None, cut: int, total: int) -> Encoded:
+    """``enc`` without the first ``cut`` tokens of sequence ``seq`` (special tokens stay)."""
+    ids = list(enc["input_ids"])
     types = enc.get("token_type_ids")
-    return Encoded(
-        list(enc["input_ids"]), list(types) if types is not None else None, "pair", total,
-        truncated,
-    )
+    types = list(types) if types is not None else None
+    if cut:
+        drop, seen = set(), 0
+        for i, s in enumerate(enc.sequence_ids(0)):
+            if s == seq and seen < cut:
+                drop.add(i)
+                seen += 1
+        ids = [x for i, x in enumerate(ids) if i not in drop]
+        if types is not None:
+            types = [x for i, x in enumerate(types) if i not in drop]
+    return Encoded(ids, types, "pair", total, cut > 0 or total > len(ids))
 
 
 def _truncate_left(ids: list[int], limit: int, specials: set[int], fmt: str) -> Encoded:

@@ -75,55 +75,99 @@ class LabelledSolution:
         )
 
 
-def _read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class MalformedRecord:
+    """A benchmark record that could not be used as given, and why.
+
+    Args:
+        id: The record's identifier (``idx``/``id``, else its position).
+        line: 1-based line in the file (0 when records were passed in memory).
+        reason: What is wrong.
+        kept: The record was still used, repaired as ``reason`` says (e.g. out-of-range error
+            steps dropped while others remain); ``False``: it was skipped.
+    """
+
+    id: str
+    line: int
+    reason: str
+    kept: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for reports."""
+        return {"id": self.id, "line": self.line, "reason": self.reason, "kept": self.kept}
+
+
+def _read_jsonl(
+    path: str | Path, malformed: list[MalformedRecord] | None = None
+) -> list[tuple[int, Any]]:
+    """``(line number, parsed record)`` pairs; bad JSON raises, or is reported to
+    ``malformed`` when a list is given."""
+    rows = []
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((n, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                if malformed is None:
+                    raise
+                malformed.append(MalformedRecord(f"line {n}", n, f"invalid JSON: {exc}"))
+    return rows
+
+
+def _records(
+    records: Iterable[Mapping[str, Any]] | str | Path, malformed: list[MalformedRecord] | None
+) -> list[tuple[int, Any]]:
+    if isinstance(records, str | Path):
+        return _read_jsonl(records, malformed)
+    return [(0, r) for r in records]
+
+
+class _Skip(ValueError):
+    """A record that cannot be used (reported, or raised in strict mode)."""
 
 
 def prmbench_solutions(
-    records: Iterable[Mapping[str, Any]] | str | Path, *, include_original: bool = False
+    records: Iterable[Mapping[str, Any]] | str | Path, *, include_original: bool = False,
+    malformed: list[MalformedRecord] | None = None,
 ) -> list[LabelledSolution]:
     """Labelled solutions from PRMBench records (a JSONL path or parsed records).
 
     Each record's ``modified_process`` becomes a solution whose ``error_steps`` (1-based) are
-    erroneous and all other steps correct. Error indices past the end of the process (a quirk of
-    some upstream records) are dropped and listed in ``metadata["dropped_error_steps"]``.
+    erroneous and all other steps correct. Some public records list error steps past the end
+    of their process (``prm_test_p1_24``, ``prm_test_p1_47``...): out-of-range indices are
+    dropped (listed in ``metadata["dropped_error_steps"]``); a record left with no error step
+    is malformed. Empty steps are kept: an empty step is a step.
 
     Args:
         records: PRMBench records or the path of a JSONL file of them.
         include_original: Also add each record's ``original_process`` as a fully correct
             solution (category ``"correct"``), which gives ProcessBench-style negatives.
+        malformed: When a list is given, malformed records (bad JSON, missing fields, no error
+            step inside the process) are appended to it and skipped, and repaired ones are
+            listed with ``kept=True``; otherwise the first malformed record raises.
 
     Raises:
-        ValueError: a record misses a field or has no usable error step.
+        ValueError: a malformed record, when ``malformed`` is ``None``.
     """
-    rows = _read_jsonl(records) if isinstance(records, str | Path) else list(records)
     out: list[LabelledSolution] = []
-    for n, rec in enumerate(rows):
-        rid = str(rec.get("idx", n))
+    for n, (line, rec) in enumerate(_records(records, malformed)):
+        rid = str(rec.get("idx", n)) if isinstance(rec, Mapping) else str(n)
         try:
-            steps = [str(s) for s in rec["modified_process"]]
-            error_steps = [int(i) for i in rec["error_steps"]]
-            question = rec.get("modified_question") or rec["question"]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"PRMBench record {rid}: missing or bad field ({exc})") from None
-        kept = {i for i in error_steps if 1 <= i <= len(steps)}
-        dropped = sorted(set(error_steps) - kept)
-        if not kept:
-            raise ValueError(f"PRMBench record {rid}: no error step inside the process")
+            solution, dropped = _prmbench_solution(rec, rid)
+        except _Skip as exc:
+            if malformed is None:
+                raise ValueError(str(exc)) from None
+            malformed.append(MalformedRecord(rid, line, str(exc).split(": ", 1)[-1]))
+            continue
         if dropped:
             log.info("PRMBench record %s: dropped out-of-range error steps %s", rid, dropped)
-        labels = [(i + 1) not in kept for i in range(len(steps))]
-        out.append(
-            LabelledSolution(
-                question=str(question),
-                steps=steps,
-                labels=labels,
-                id=rid,
-                category=str(rec.get("classification", "")),
-                metadata={"dropped_error_steps": dropped} if dropped else {},
-            )
-        )
+            if malformed is not None:
+                malformed.append(MalformedRecord(
+                    rid, line, f"error steps {dropped} past the end of its "
+                    f"{len(solution.steps)} steps: dropped", kept=True))
+        out.append(solution)
         if include_original and rec.get("original_process"):
             original = [str(s) for s in rec["original_process"]]
             out.append(
@@ -138,57 +182,119 @@ def prmbench_solutions(
     return out
 
 
+def _prmbench_solution(rec: Any, rid: str) -> tuple[LabelledSolution, list[int]]:
+    if not isinstance(rec, Mapping):
+        raise _Skip(f"PRMBench record {rid}: not a JSON object")
+    try:
+        steps = [str(s) for s in rec["modified_process"]]
+        error_steps = [int(i) for i in rec["error_steps"]]
+        question = rec.get("modified_question") or rec["question"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _Skip(f"PRMBench record {rid}: missing or bad field ({exc})") from None
+    if not steps:
+        raise _Skip(f"PRMBench record {rid}: no steps")
+    kept = {i for i in error_steps if 1 <= i <= len(steps)}
+    dropped = sorted(set(error_steps) - kept)
+    if not kept:
+        raise _Skip(
+            f"PRMBench record {rid}: no error step inside the process (error_steps "
+            f"{sorted(set(error_steps))} for {len(steps)} steps)"
+        )
+    labels = [(i + 1) not in kept for i in range(len(steps))]
+    solution = LabelledSolution(
+        question=str(question),
+        steps=steps,
+        labels=labels,
+        id=rid,
+        category=str(rec.get("classification", "")),
+        metadata={"dropped_error_steps": dropped} if dropped else {},
+    )
+    return solution, dropped
+
+
 def processbench_solutions(
     records: Iterable[Mapping[str, Any]] | str | Path,
+    *, malformed: list[MalformedRecord] | None = None,
 ) -> list[LabelledSolution]:
     """Labelled solutions from ProcessBench records (``problem``, ``steps``, ``label``).
 
     ``label`` is the 0-based index of the earliest erroneous step, or -1. Steps after the first
     error are unlabelled in ProcessBench; they are marked erroneous here, which only matters for
     the step-level metrics (the ProcessBench metric looks at the first error alone).
+
+    Args:
+        records: ProcessBench records or the path of a JSONL file of them.
+        malformed: When a list is given, malformed records are appended to it and skipped;
+            otherwise the first one raises ``ValueError``.
     """
-    rows = _read_jsonl(records) if isinstance(records, str | Path) else list(records)
     out = []
-    for n, rec in enumerate(rows):
-        rid = str(rec.get("id", n))
+    for n, (line, rec) in enumerate(_records(records, malformed)):
+        rid = str(rec.get("id", n)) if isinstance(rec, Mapping) else str(n)
         try:
-            steps = [str(s) for s in rec["steps"]]
-            label = int(rec["label"])
-            question = str(rec["problem"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"ProcessBench record {rid}: missing or bad field ({exc})") from None
-        if not -1 <= label < len(steps):
-            raise ValueError(
-                f"ProcessBench record {rid}: label {label} outside its {len(steps)} steps"
-            )
-        labels = [True] * len(steps) if label == -1 else [i < label for i in range(len(steps))]
-        out.append(
-            LabelledSolution(
-                question=question,
-                steps=steps,
-                labels=labels,
-                id=rid,
-                category="correct" if label == -1 else "error",
-            )
-        )
+            out.append(_processbench_solution(rec, rid))
+        except _Skip as exc:
+            if malformed is None:
+                raise ValueError(str(exc)) from None
+            malformed.append(MalformedRecord(rid, line, str(exc).split(": ", 1)[-1]))
     return out
 
 
-def load_solutions(path: str | Path, data_format: str,
-                   include_original: bool = False) -> list[LabelledSolution]:
+def _processbench_solution(rec: Any, rid: str) -> LabelledSolution:
+    if not isinstance(rec, Mapping):
+        raise _Skip(f"ProcessBench record {rid}: not a JSON object")
+    try:
+        steps = [str(s) for s in rec["steps"]]
+        label = int(rec["label"])
+        question = str(rec["problem"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _Skip(f"ProcessBench record {rid}: missing or bad field ({exc})") from None
+    if not steps:
+        raise _Skip(f"ProcessBench record {rid}: no steps")
+    if not -1 <= label < len(steps):
+        raise _Skip(f"ProcessBench record {rid}: label {label} outside its {len(steps)} steps")
+    labels = [True] * len(steps) if label == -1 else [i < label for i in range(len(steps))]
+    return LabelledSolution(
+        question=question,
+        steps=steps,
+        labels=labels,
+        id=rid,
+        category="correct" if label == -1 else "error",
+    )
+
+
+def load_solutions(
+    path: str | Path, data_format: str, include_original: bool = False,
+    malformed: list[MalformedRecord] | None = None,
+) -> list[LabelledSolution]:
     """Labelled solutions from a ``prmbench`` or ``processbench`` JSONL file.
 
+    Args:
+        path: The JSONL file.
+        data_format: ``prmbench`` or ``processbench``.
+        include_original: prmbench: also each record's original (correct) process.
+        malformed: Collects malformed records, which are then skipped instead of raising.
+
     Raises:
-        ValueError: an unknown format, or a record that cannot be read (bad JSON included).
+        ValueError: an unknown format, or (without ``malformed``) a record that cannot be read.
     """
     try:
         if data_format == "prmbench":
-            return prmbench_solutions(path, include_original=include_original)
+            return prmbench_solutions(path, include_original=include_original,
+                                      malformed=malformed)
         if data_format == "processbench":
-            return processbench_solutions(path)
+            return processbench_solutions(path, malformed=malformed)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: invalid JSON: {exc}") from None
     raise ValueError(f"unknown PRM data format {data_format!r}; formats: prmbench, processbench")
+
+
+def malformed_summary(malformed: Sequence[MalformedRecord]) -> dict[str, Any]:
+    """Counts and the full list of malformed records, for reports."""
+    return {
+        "skipped": sum(not m.kept for m in malformed),
+        "repaired": sum(m.kept for m in malformed),
+        "records": [m.to_dict() for m in malformed],
+    }
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
@@ -347,12 +453,33 @@ class PRMEvaluation:
     step_scores: list[list[float]]
     failures: list[tuple[str, str]]
 
-    def metrics(self, threshold: float = 0.5) -> dict[str, float]:
-        """All metrics at ``threshold`` (see :func:`solution_metrics`), plus ``n_failed``."""
+    def metrics(self, threshold: float = 0.5) -> dict[str, Any]:
+        """All metrics at ``threshold`` (see :func:`solution_metrics`), plus ``n_failed`` and
+        the :func:`degeneracy` flags."""
         out = solution_metrics(self.solutions, self.step_scores, threshold)
         out["n_solutions"] = float(len(self.solutions))
         out["n_failed"] = float(len(self.failures))
+        out.update(degeneracy(self.step_scores, threshold))
         return out
+
+
+def degeneracy(step_scores: Sequence[Sequence[float]], threshold: float) -> dict[str, Any]:
+    """Whether a PRM predicts one class for every step at ``threshold``.
+
+    A PRM that calls every step correct (trained on ~90 % correct steps, it easily learns to)
+    still gets a PRM-Score near 0.45 while detecting no error at all; ``degenerate`` says so
+    outright. Returns ``predicted_error_share`` (share of steps scored under the threshold),
+    ``degenerate`` and, when degenerate, ``degenerate_class`` (``correct`` or ``error``).
+    """
+    flat = [float(x) for scores in step_scores for x in scores]
+    if not flat:
+        return {"predicted_error_share": None, "degenerate": False}
+    errors = sum(x < threshold for x in flat)
+    out: dict[str, Any] = {"predicted_error_share": errors / len(flat),
+                           "degenerate": errors in (0, len(flat))}
+    if out["degenerate"]:
+        out["degenerate_class"] = "correct" if errors == 0 else "error"
+    return out
 
 
 async def score_solutions(
@@ -384,3 +511,15 @@ async def score_solutions(
                     scores.append([float(x) for x in step_scores])
             bar.update(len(chunk))
     return PRMEvaluation(kept, scores, failures)
+
+
+def constant_baselines(solutions: Sequence[LabelledSolution]) -> dict[str, dict[str, Any]]:
+    """Step metrics of the two constant predictors on these solutions: ``all_correct`` (every
+    step correct: error-step F1 0) and ``all_error`` (every step an error: error-step recall
+    1), the floors a trained PRM must clear."""
+    labels = [s.labels for s in solutions]
+    out = {}
+    for name, value in (("all_correct", 1.0), ("all_error", 0.0)):
+        m = step_metrics(labels, [[value] * len(s.steps) for s in solutions], 0.5)
+        out[name] = {k: m[k] for k in ("f1_error", "f1_correct", "prm_score")}
+    return out

@@ -1,14 +1,16 @@
-"""Local Hugging Face PRM backends: token classification (TRL format) and special-token PRMs.
+"""Local Hugging Face PRM backends: token classification and special-token PRMs.
 
-* :class:`TokenClassificationScorer` reads PRMs trained with TRL's ``PRMTrainer``: the input is
-  ``[bos] prompt step_1 sep step_2 sep ...`` and the step's label sits on the last token of
-  ``step + sep``; the step score is the probability of label 1 ("correct") there.
+* :class:`TokenClassificationScorer` reads PRMs trained with ``rewardlab train prm`` (or TRL's
+  former ``PRMTrainer``): the input is ``[bos] prompt step_1 sep step_2 sep ...`` and the
+  step's label sits on the last token of ``step + sep`` (:mod:`rewardlab.prm.layout`); the step
+  score is the probability of the "correct" label there.
 * :class:`SpecialTokenScorer` reads PRMs that put a marker token after every step and score at
   that token: Qwen2.5-Math-PRM (``<extra_0>`` inside the chat template, a two-class head) or
   Math-Shepherd style causal LMs (a ``ки`` tag, score = P(good token) vs P(bad token)).
 
 Models load lazily on first use and run in a worker thread so they never block the event
-loop. torch and transformers are imported only there.
+loop; each scorer's lock covers tokenizing and the forward pass, so concurrent calls get the
+sequential scores. torch and transformers are imported only there.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
+from rewardlab.prm.layout import step_chunks, windows
 from rewardlab.prm.reward import StepItem
 
 QWEN_MATH_SYSTEM_PROMPT = (
@@ -84,7 +87,7 @@ class _LocalModel:
             self._ensure_loaded()
             results: list[list[float] | BaseException] = []
             # one item may need several windows; each window scores a run of its steps
-            windows: list[tuple[int, list[int], list[int]]] = []
+            pending: list[tuple[int, list[int], list[int]]] = []
             for n, (sample, steps) in enumerate(items):
                 try:
                     encoded = self.encode_windows(sample.prompt_text, steps)
@@ -92,9 +95,9 @@ class _LocalModel:
                     results.append(exc)
                     continue
                 results.append([])
-                windows.extend((n, ids, positions) for ids, positions in encoded)
-            for start in range(0, len(windows), self.batch_size):
-                chunk = windows[start : start + self.batch_size]
+                pending.extend((n, ids, positions) for ids, positions in encoded)
+            for start in range(0, len(pending), self.batch_size):
+                chunk = pending[start : start + self.batch_size]
                 scores = self._forward([ids for _, ids, _ in chunk], [p for _, _, p in chunk])
                 for (n, _, _), s in zip(chunk, scores, strict=True):
                     results[n].extend(s)  # type: ignore[union-attr]
@@ -145,17 +148,21 @@ class _LocalModel:
 
 
 class TokenClassificationScorer(_LocalModel):
-    """A token-classification PRM in TRL ``PRMTrainer`` format.
+    """A token-classification PRM (``rewardlab train prm``, or TRL's former ``PRMTrainer``).
+
+    Settings a rewardlab-trained folder records in ``rewardlab_prm.json`` (step separator,
+    max_length, which label means "correct") are used unless given here.
 
     Args:
         model: Model folder or hub name (``AutoModelForTokenClassification``).
-        step_separator: The separator appended to every step; must match training (read from
-            ``rewardlab_prm.json`` when the model folder has one and this is ``None``).
-        positive_label: The label index meaning "correct step".
+        step_separator: The separator appended to every step; must match training.
+        positive_label: The label index meaning "correct step" (default: the folder's record,
+            else 1).
         batch_size: Solutions per forward pass.
         device: torch device.
-        max_length: The model's context in tokens; longer solutions are scored in windows
-            (see :meth:`encode_windows`) instead of being truncated, which would drop steps.
+        max_length: The model's context in tokens (default: the training max_length, else the
+            model's); longer solutions are scored in windows (see :meth:`encode_windows`)
+            instead of being truncated, which would drop steps.
     """
 
     def __init__(
@@ -163,16 +170,22 @@ class TokenClassificationScorer(_LocalModel):
         model: str | Path,
         *,
         step_separator: str | None = None,
-        positive_label: int = 1,
+        positive_label: int | None = None,
         batch_size: int = 8,
         device: str = "cpu",
         max_length: int | None = None,
     ) -> None:
+        trained = read_prm_config(model)
+        if max_length is None and isinstance(trained.get("max_length"), int):
+            max_length = trained["max_length"]
         super().__init__(model, batch_size=batch_size, device=device, max_length=max_length)
         if step_separator is None:
-            step_separator = read_prm_config(model).get("step_separator", "\n")
+            step_separator = trained.get("step_separator", "\n")
+        if positive_label is None:
+            positive_label = int(trained.get("positive_label", 1))
         self.step_separator = step_separator
         self.positive_label = positive_label
+        self.trained_settings = trained
 
     def _load_model(self) -> Any:
         from transformers import AutoModelForTokenClassification
@@ -181,27 +194,9 @@ class TokenClassificationScorer(_LocalModel):
             self.model_path, dtype=_float32()
         )
 
-    def _parts(self, prompt: str, steps: list[str]) -> tuple[list[int], list[list[int]]]:
-        tok = self._tokenizer
-        # Same layout as trl's PRMTrainer.tokenize_row, so training and scoring agree.
-        prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
-        if tok.bos_token_id is not None:
-            prompt_ids = [tok.bos_token_id, *prompt_ids]
-        sep_ids = tok.encode(self.step_separator, add_special_tokens=False)
-        chunks = []
-        for i, step in enumerate(steps):
-            chunk = tok(step, add_special_tokens=False)["input_ids"] + sep_ids
-            if not chunk:
-                raise ValueError(f"step {i} tokenizes to nothing")
-            chunks.append(chunk)
-        return prompt_ids, chunks
-
     def encode(self, prompt: str, steps: list[str]) -> tuple[list[int], list[int]]:
-        prompt_ids, chunks = self._parts(prompt, steps)
-        ids, positions = list(prompt_ids), []
-        for chunk in chunks:
-            ids.extend(chunk)
-            positions.append(len(ids) - 1)
+        prompt_ids, chunks = step_chunks(self._tokenizer, prompt, steps, self.step_separator)
+        ((ids, positions, _),) = windows(prompt_ids, chunks, None)
         self._check_length(ids)
         return ids, positions
 
@@ -211,25 +206,10 @@ class TokenClassificationScorer(_LocalModel):
         Each window repeats the prompt (its last ``max_length // 4`` tokens at most) and
         continues with the next steps that fit, so every step is scored once, with as much of
         the preceding solution as the model's context allows. A single step that cannot fit
-        is an error.
+        is an error. (The layout is :mod:`rewardlab.prm.layout`, shared with training.)
         """
-        prompt_ids, chunks = self._parts(prompt, steps)
-        total = len(prompt_ids) + sum(len(c) for c in chunks)
-        if self.max_length is None or total <= self.max_length:
-            return [self.encode(prompt, steps)]
-        head = prompt_ids[-(self.max_length // 4) :] if prompt_ids else []
-        windows: list[tuple[list[int], list[int]]] = []
-        ids, positions = list(head), []
-        for i, chunk in enumerate(chunks):
-            if len(head) + len(chunk) > self.max_length:
-                raise ValueError(f"step {i} alone is {len(chunk)} tokens, over max_length")
-            if len(ids) + len(chunk) > self.max_length:
-                windows.append((ids, positions))
-                ids, positions = list(head), []
-            ids.extend(chunk)
-            positions.append(len(ids) - 1)
-        windows.append((ids, positions))
-        return windows
+        prompt_ids, chunks = step_chunks(self._tokenizer, prompt, steps, self.step_separator)
+        return [(ids, pos) for ids, pos, _ in windows(prompt_ids, chunks, self.max_length)]
 
     def _step_probs(self, logits: Any) -> Any:
         n_labels = logits.shape[-1]

@@ -374,10 +374,19 @@ def train_reward_model(
     result = trainer.train()
     trainer.save_model(str(out))
     tokenizer.save_pretrained(str(out))
-    heldout_metrics = evaluate_pairs(str(out), heldout, config) if heldout else {}
+    # What scalar_rm needs to score exactly as trained; written before the held-out evaluation
+    # so that evaluation loads the folder the way users will.
+    record: dict[str, Any] = {
+        "config": asdict(config), "train_pairs": len(pairs),
+        "inputs": {"format": encoder.format, "max_length": config.max_length,
+                   "separator": "\n\n", "chat_template": bool(config.chat_template)},
+        "labels": {"output": "a single scalar reward, higher means preferred",
+                   "loss": config.loss},
+    }
+    (out / "rewardlab_rm.json").write_text(json.dumps(record, indent=2, default=str))
+    heldout_metrics = evaluate_pairs(str(out), heldout) if heldout else {}
     summary = RMTrainResult(out, len(pairs), float(result.training_loss), heldout_metrics)
-    record = {"config": asdict(config), "train_pairs": len(pairs),
-              "train_loss": summary.train_loss, "heldout": heldout_metrics}
+    record.update(train_loss=summary.train_loss, heldout=heldout_metrics)
     (out / "rewardlab_rm.json").write_text(json.dumps(record, indent=2, default=str))
     return summary
 
@@ -392,13 +401,14 @@ def evaluate_pairs(
     Args:
         model_dir: A reward-model folder.
         pairs: Preference pairs.
-        config: The training config (for format and max_length), if any.
+        config: Settings overriding the folder's ``rewardlab_rm.json`` (format, max_length).
     """
     from rewardlab.evaluate.metrics import mean_with_ci
     from rewardlab.models.scalar_rm import ScalarRM
     from rewardlab.types import Sample
 
     decided = [p for p in pairs if not p.tie]
+    # without a config, the folder's own rewardlab_rm.json settings apply (as for users)
     rm = ScalarRM(
         model_dir, format=config.format if config else "auto",
         max_length=config.max_length if config else None,

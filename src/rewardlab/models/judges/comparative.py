@@ -15,6 +15,7 @@ from typing import Any, Literal
 from rewardlab.models.judges.base import Judge, prompt_text
 from rewardlab.models.judges.grammar import ChoiceGrammar, Unparseable
 from rewardlab.models.llm import BackendRef
+from rewardlab.models.master_keys import screen_response
 from rewardlab.registry import register
 from rewardlab.reward import error_outcome
 from rewardlab.types import Outcome, Sample, Status
@@ -56,8 +57,10 @@ class PairwiseJudge(Judge):
     """Pairwise judge: is the response better than a baseline response?
 
     The baseline is ``sample.reference`` (text), or ``sample.metadata["baseline"]``. Both
-    orders are judged. Score: 1 win, 0.5 tie, 0 loss, averaged over the two orders; opposite
-    verdicts in the two orders give 0.5 with ``confidence: low``.
+    orders are judged. The master-key screen covers the baseline too: a content-free baseline
+    is never shown to the judge, and the (screened) response wins it. Score: 1 win, 0.5 tie,
+    0 loss, averaged over the two orders; opposite verdicts in the two orders give 0.5 with
+    ``confidence: low``.
 
     Args:
         backend: The judge model (backend spec or object).
@@ -94,12 +97,28 @@ class PairwiseJudge(Judge):
         self.criteria = criteria
         self.both_orders = both_orders
 
+    def screen_baseline(self, baseline: str) -> Outcome | None:
+        """A content-free baseline (a master key) is never shown to the judge: the response,
+        which passed the same screen, wins outright. Otherwise ``None``."""
+        if not self.screen_master_keys:
+            return None
+        hit = screen_response(baseline)
+        if hit is None:
+            return None
+        with self._hits_lock:
+            self.screen_hits += 1
+        return Outcome.ok(1.0, f"master-key screen: {hit.kind} baseline, judge not called",
+                          baseline_master_key=hit.to_dict())
+
     async def judge(self, sample: Sample) -> Outcome:
         baseline = sample.metadata.get("baseline", sample.reference)
         if not isinstance(baseline, str) or not baseline.strip():
             return Outcome.fail(Status.BAD_REFERENCE,
                                 "pairwise judging needs a baseline response in sample.reference "
                                 "or sample.metadata['baseline']")
+        screened = self.screen_baseline(baseline)
+        if screened is not None:
+            return screened
         ask = {
             "response_first": PAIRWISE_TEMPLATE.format(
                 instruction=prompt_text(sample), first=sample.response, second=baseline,
