@@ -14,6 +14,8 @@ import re
 import threading
 from pathlib import Path
 
+from rewardlab.errors import RewardlabError
+
 # owner/name or name, as the Hugging Face hub spells repository ids
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 
@@ -21,7 +23,7 @@ _checked: dict[str, str | None] = {}  # hub id -> None (reachable) or the failur
 _checked_lock = threading.Lock()
 
 
-class ModelNotFoundError(ValueError):
+class ModelNotFoundError(RewardlabError, ValueError):
     """A model path that is neither an existing folder nor a reachable hub model."""
 
 

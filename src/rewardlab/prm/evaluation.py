@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from rewardlab.errors import RewardlabError
 from rewardlab.prm.aggregate import first_error_index
 from rewardlab.reward import Reward
 from rewardlab.types import Sample
@@ -124,7 +125,7 @@ def _records(
     return [(0, r) for r in records]
 
 
-class _Skip(ValueError):
+class _Skip(RewardlabError, ValueError):
     """A record that cannot be used (reported, or raised in strict mode)."""
 
 
