@@ -209,3 +209,17 @@ def test_rouge_equals_rouge_score(prediction, refs, rouge_type, measure, stem):
                         "use_stemmer": stem}).score_one(Sample(response=prediction,
                                                                reference=refs))
     assert out.score == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(prediction=st.lists(st.sampled_from(SQUAD_PIECES), max_size=8).map(" ".join),
+       truths=st.lists(st.lists(st.sampled_from(SQUAD_PIECES), max_size=8).map(" ".join),
+                       min_size=1, max_size=3))
+def test_exact_match_squad_mode_equals_the_official_script(prediction, truths):
+    # evaluate-v1.1.py's exact_match_score: normalize_answer(prediction) == normalize_answer(gt),
+    # the best over the ground truths
+    expected = float(any(_official_normalize(prediction) == _official_normalize(t)
+                         for t in truths))
+    out = build_reward({"name": "exact_match", "squad": True}).score_one(
+        Sample(response=prediction, reference=truths))
+    assert out.score == expected

@@ -36,6 +36,21 @@ def normalize_text(
     return text
 
 
+_SQUAD_PUNCTUATION = frozenset(string.punctuation)
+_SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_normalize(text: str) -> str:
+    """The SQuAD v1.1 evaluation script's ``normalize_answer``, step for step.
+
+    ``str.lower`` (no casefold, no Unicode normalization), drop the characters of
+    ``string.punctuation`` (ASCII only: "…" and "«" stay), replace the words a/an/the (``\b``
+    as Python's ``re`` defines it) by spaces, then collapse whitespace.
+    """
+    text = "".join(ch for ch in text.lower() if ch not in _SQUAD_PUNCTUATION)
+    return " ".join(_SQUAD_ARTICLES.sub(" ", text).split())
+
+
 @register("exact_match")
 class ExactMatch(CpuReward):
     """1.0 when the normalized response equals the normalized reference (or any of a list).
@@ -45,8 +60,10 @@ class ExactMatch(CpuReward):
         ignore_punctuation: Drop ASCII punctuation before comparing.
         ignore_articles: Drop English articles (a, an, the), as SQuAD's normalizer does.
         collapse_whitespace: Strip and collapse runs of whitespace.
-        squad: SQuAD's answer normalization: shorthand for ``ignore_case``,
-            ``ignore_punctuation`` and ``ignore_articles`` all on.
+        squad: Compare exactly as the SQuAD v1.1 evaluation script's ``exact_match_score``
+            (its ``normalize_answer``: ``str.lower``, ASCII punctuation dropped, a/an/the
+            removed, whitespace collapsed; no Unicode normalization or casefolding). The
+            other options are then ignored.
         timeout: Per-sample deadline in seconds (process isolation only).
         isolation: ``"inline"`` (default: the work is linear-time) or ``"process"``.
     """
@@ -64,10 +81,11 @@ class ExactMatch(CpuReward):
         isolation: Literal["process", "inline"] | None = None,
     ) -> None:
         super().__init__(timeout=timeout, isolation=isolation)
+        self.squad = squad
         self.options = {
-            "ignore_case": ignore_case or squad,
-            "ignore_punctuation": ignore_punctuation or squad,
-            "ignore_articles": ignore_articles or squad,
+            "ignore_case": ignore_case,
+            "ignore_punctuation": ignore_punctuation,
+            "ignore_articles": ignore_articles,
             "collapse_whitespace": collapse_whitespace,
         }
 
@@ -80,7 +98,11 @@ class ExactMatch(CpuReward):
                 Status.BAD_REFERENCE,
                 f"exact_match needs a string reference (or a list of them), got {ref!r}"[:200],
             )
-        response = normalize_text(sample.response, **self.options)
-        normalized = [normalize_text(str(r), **self.options) for r in refs]
+        if self.squad:
+            response = squad_normalize(sample.response)
+            normalized = [squad_normalize(str(r)) for r in refs]
+        else:
+            response = normalize_text(sample.response, **self.options)
+            normalized = [normalize_text(str(r), **self.options) for r in refs]
         hit = response in normalized
         return Outcome.ok(1.0 if hit else 0.0, "" if hit else "response differs from reference")

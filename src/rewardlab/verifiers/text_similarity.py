@@ -12,7 +12,6 @@ import asyncio
 import functools
 import importlib.util
 import re
-import string
 import threading
 from collections import Counter
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from typing import Any, Literal
 from rewardlab.registry import register
 from rewardlab.reward import CpuReward, Reward
 from rewardlab.types import Outcome, Sample, Status
-from rewardlab.verifiers.exact_match import normalize_text
+from rewardlab.verifiers.exact_match import normalize_text, squad_normalize
 
 
 def require(module: str, extra: str, reward: str) -> None:
@@ -35,21 +34,6 @@ def string_references(reference: Any) -> list[str] | str:
     if not refs or not all(isinstance(r, str) for r in refs):
         return f"needs a string reference (or a list of them), got {reference!r}"[:200]
     return refs
-
-
-_SQUAD_PUNCTUATION = frozenset(string.punctuation)
-_SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
-
-
-def squad_normalize(text: str) -> str:
-    """The SQuAD v1.1 evaluation script's ``normalize_answer``, step for step.
-
-    ``str.lower`` (no casefold, no Unicode normalization), drop the characters of
-    ``string.punctuation`` (ASCII only: "…" and "«" stay), replace the words a/an/the (``\b``
-    as Python's ``re`` defines it) by spaces, then collapse whitespace.
-    """
-    text = "".join(ch for ch in text.lower() if ch not in _SQUAD_PUNCTUATION)
-    return " ".join(_SQUAD_ARTICLES.sub(" ", text).split())
 
 
 def squad_f1(prediction: str, reference: str) -> float:
@@ -231,7 +215,6 @@ class Rouge(_TextReward):
         isolation: Literal["process", "inline"] | None = None,
     ) -> None:
         super().__init__(timeout=timeout, isolation=isolation)
-        import re
 
         require("rouge_score", "text", "rouge")
         if not re.fullmatch(r"rouge(?:[1-9]|L|Lsum)", rouge_type):
