@@ -108,7 +108,9 @@ def test_trained_prm_carries_its_settings(tmp_path, solutions, minilm_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("imbalance", ["weight", "sample"])
+# Only the default (balanced sampling) runs in CI: each run trains for about 2.5 minutes. Class
+# weighting was measured the same way once (docs/prm.md) when the default was chosen.
+@pytest.mark.parametrize("imbalance", ["sample"])
 def test_minilm_prm_beats_the_all_correct_baseline_on_held_out_errors(
         tmp_path, fixtures_dir, minilm_path, imbalance):
     """The figure docs/prm.md reports: a MiniLM PRM trained on the fixture detects errors on
