@@ -28,10 +28,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from rewardlab import Sample
-from rewardlab.models.judges.grammar import ScoreGrammar, strip_thinking
-from rewardlab.models.judges.pointwise import RUBRIC_TEMPLATE, RubricJudge
-from rewardlab.models.llama_server import LlamaServer, gemma_gguf_path
-from rewardlab.models.openai_backend import OpenAIBackend
+from rewardlab.backends.openai_backend import OpenAIBackend
+from rewardlab.judges.grammar import ScoreGrammar, strip_thinking
+from rewardlab.judges.pointwise import RUBRIC_TEMPLATE, RubricJudge
+from rewardlab.local.llama_server import LlamaServer, gemma_gguf_path
 
 REPLY = "The response is correct and complete.\n[RESULT] 5"
 

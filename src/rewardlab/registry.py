@@ -31,7 +31,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _BUILTIN_PACKAGES = (
     "rewardlab.verifiers",
-    "rewardlab.models",
+    "rewardlab.reward_models",
+    "rewardlab.judges",
+    "rewardlab.models",  # the prm factory, until it moves into rewardlab.prm
     "rewardlab.compose",
     "rewardlab.search",
     "rewardlab.prm",

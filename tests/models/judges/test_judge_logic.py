@@ -8,13 +8,13 @@ import math
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.models.judges.base import aggregate_values
-from rewardlab.models.judges.checks import ChecklistJudge, VerificationJudge, parse_checklist
-from rewardlab.models.judges.comparative import ListwiseJudge, PairwiseJudge
-from rewardlab.models.judges.grammar import ChoiceGrammar, ScoreGrammar, Unparseable, strip_thinking
-from rewardlab.models.judges.pointwise import PrincipleJudge, RubricJudge
-from rewardlab.models.llm import LLMBackend, LLMError
-from rewardlab.models.scripted_backend import ScriptedBackend, reply_json
+from rewardlab.backends.llm import LLMBackend, LLMError
+from rewardlab.backends.scripted_backend import ScriptedBackend, reply_json
+from rewardlab.judges.base import aggregate_values
+from rewardlab.judges.checks import ChecklistJudge, VerificationJudge, parse_checklist
+from rewardlab.judges.comparative import ListwiseJudge, PairwiseJudge
+from rewardlab.judges.grammar import ChoiceGrammar, ScoreGrammar, Unparseable, strip_thinking
+from rewardlab.judges.pointwise import PrincipleJudge, RubricJudge
 
 SAMPLE = Sample(prompt="Name the capital of France.", response="Paris is the capital.",
                 reference="Paris")
@@ -319,7 +319,7 @@ def test_spec_errors_name_the_field():
 
 
 def test_weighted_rubric_score_uses_the_verdict_token_distribution():
-    from rewardlab.models.llm import ChatResult, TokenLogprob
+    from rewardlab.backends.llm import ChatResult, TokenLogprob
 
     reply = ChatResult(text="Good. [RESULT] 4", logprobs=(
         TokenLogprob("Good.", -0.1), TokenLogprob(" [RESULT]", -0.1),

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from rewardlab import Sample
+from rewardlab.backends.scripted_backend import ScriptedBackend
 from rewardlab.evaluate.items import EvalItem
-from rewardlab.evaluate.pairwise import as_judge
+from rewardlab.evaluate.pairwise import as_comparator
 from rewardlab.evaluate.probes import probe_master_keys
-from rewardlab.models.judges.comparative import ListwiseJudge, PairwiseJudge
-from rewardlab.models.scripted_backend import ScriptedBackend
+from rewardlab.judges.comparative import ListwiseJudge, PairwiseJudge
 
 
 def shown(backend: ScriptedBackend) -> str:
@@ -64,9 +64,9 @@ def test_probe_counts_ties_with_a_key_as_failures():
     must count as a false accept; screened, keys never reach it."""
     keys = {"colon": ":", "opener": "Thought process:"}
     tie_judge = PairwiseJudge(ScriptedBackend(["[RESULT] TIE"]), screen_master_keys=False)
-    report = probe_master_keys(as_judge(tie_judge), ITEMS, [[1.0, 0.0]] * 3, keys)
+    report = probe_master_keys(as_comparator(tie_judge), ITEMS, [[1.0, 0.0]] * 3, keys)
     assert report["false_accept_rate"] == 1.0
     assert all(v["beats_preferred"] == 1.0 for v in report["variants"].values())
     screened = PairwiseJudge(ScriptedBackend(["[RESULT] TIE"]))
-    report = probe_master_keys(as_judge(screened), ITEMS, [[1.0, 0.0]] * 3, keys)
+    report = probe_master_keys(as_comparator(screened), ITEMS, [[1.0, 0.0]] * 3, keys)
     assert report["false_accept_rate"] == 0.0 and report["flips"] == 0

@@ -210,7 +210,7 @@ class ChecklistReward(Reward):
             raise ValueError(f"items: {exc}") from None
         self.judge = None
         if judge is not None:
-            from rewardlab.models.judges.checks import ChecklistJudge
+            from rewardlab.judges.checks import ChecklistJudge
 
             self.judge = ChecklistJudge(judge, generate_items=False,
                                         max_tokens=judge_max_tokens)
@@ -233,9 +233,9 @@ class ChecklistReward(Reward):
     async def _ask(self, sample: Sample, question: str) -> tuple[bool | None, str, Status]:
         if self.judge is None:
             return None, "no judge backend configured for judge questions", Status.ERROR
-        from rewardlab.models.judges.base import prompt_text
-        from rewardlab.models.judges.checks import ITEM_TEMPLATE
-        from rewardlab.models.judges.grammar import Unparseable
+        from rewardlab.judges.base import prompt_text
+        from rewardlab.judges.checks import ITEM_TEMPLATE
+        from rewardlab.judges.grammar import Unparseable
 
         try:
             verdict = await self.judge.ask(ITEM_TEMPLATE.format(

@@ -4,7 +4,7 @@ unparseable replies, k-sample aggregation (reasoning judges), and typed failures
 A judge is a :class:`~rewardlab.reward.Reward`. Subclasses build the prompt and turn a
 :class:`Verdict` into an :class:`~rewardlab.types.Outcome`; this class guarantees that
 
-* a content-free response (see :mod:`rewardlab.models.master_keys`) gets the judge's lowest
+* a content-free response (see :mod:`rewardlab.judges.master_keys`) gets the judge's lowest
   score without calling the model, and the hit is reported in ``details["master_key"]`` and
   counted in :attr:`Judge.screen_hits`;
 * a reply without a valid verdict is asked again (a fresh sample) up to ``max_parse_retries``
@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rewardlab.models.judges.grammar import Unparseable, VerdictGrammar, strip_thinking
-from rewardlab.models.llm import LLMBackend, LLMError, StructuredOutputError, build_backend
-from rewardlab.models.master_keys import screen_response
+from rewardlab.backends.llm import LLMBackend, LLMError, StructuredOutputError, build_backend
+from rewardlab.judges.grammar import Unparseable, VerdictGrammar, strip_thinking
+from rewardlab.judges.master_keys import screen_response
 from rewardlab.reward import Reward, error_outcome
 from rewardlab.types import Outcome, Sample, Status
 
@@ -103,7 +103,7 @@ class Judge(Reward):
 
     Args:
         backend: The judge model: a backend spec (``{"type": "openai", "base_url": ...,
-            "model": ...}``) or a built :class:`~rewardlab.models.llm.LLMBackend`.
+            "model": ...}``) or a built :class:`~rewardlab.backends.llm.LLMBackend`.
         output: ``text`` (the verdict grammar's ``[RESULT]`` line) or ``json`` (structured
             output with the grammar's schema, with the backend's fallbacks).
         samples: Judge each input ``k`` times (reasoning judges sample several verdicts).

@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from rewardlab.models.judges.base import Judge, prompt_text
-from rewardlab.models.judges.grammar import ChoiceGrammar, Unparseable
-from rewardlab.models.llm import BackendRef
+from rewardlab.backends.llm import BackendRef
+from rewardlab.judges.base import Judge, prompt_text
+from rewardlab.judges.grammar import ChoiceGrammar, Unparseable
 from rewardlab.registry import register
 from rewardlab.types import Outcome, Sample, Status
 

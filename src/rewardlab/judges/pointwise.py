@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from rewardlab.models.judges.base import Judge, prompt_text
-from rewardlab.models.judges.grammar import ScoreGrammar, strip_thinking
-from rewardlab.models.llm import BackendRef
+from rewardlab.backends.llm import BackendRef
+from rewardlab.judges.base import Judge, prompt_text
+from rewardlab.judges.grammar import ScoreGrammar, strip_thinking
 from rewardlab.registry import register
 from rewardlab.types import Outcome, Sample
 

@@ -12,10 +12,10 @@ import random
 from collections import defaultdict
 from typing import Any, Literal
 
-from rewardlab.models.judges.base import Judge, prompt_text
-from rewardlab.models.judges.grammar import ChoiceGrammar, Unparseable
-from rewardlab.models.llm import BackendRef
-from rewardlab.models.master_keys import screen_response
+from rewardlab.backends.llm import BackendRef
+from rewardlab.judges.base import Judge, prompt_text
+from rewardlab.judges.grammar import ChoiceGrammar, Unparseable
+from rewardlab.judges.master_keys import screen_response
 from rewardlab.registry import register
 from rewardlab.reward import error_outcome
 from rewardlab.types import Outcome, Sample, Status
