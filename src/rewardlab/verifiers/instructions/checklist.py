@@ -210,10 +210,11 @@ class ChecklistReward(Reward):
             raise ValueError(f"items: {exc}") from None
         self.judge = None
         if judge is not None:
+            from rewardlab.judges.base import JudgeOptions
             from rewardlab.judges.checks import ChecklistJudge
 
             self.judge = ChecklistJudge(judge, generate_items=False,
-                                        max_tokens=judge_max_tokens)
+                                        options=JudgeOptions(max_tokens=judge_max_tokens))
         self.on_unjudged = on_unjudged
         self._programmatic = _ProgrammaticItems(timeout=timeout, isolation=isolation)
 
