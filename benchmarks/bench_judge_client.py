@@ -28,10 +28,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from rewardlab import Sample
-from rewardlab.models.judges.grammar import ScoreGrammar, strip_thinking
-from rewardlab.models.judges.pointwise import RUBRIC_TEMPLATE, RubricJudge
-from rewardlab.models.llama_server import LlamaServer, gemma_gguf_path
-from rewardlab.models.openai_backend import OpenAIBackend
+from rewardlab.backends.openai_backend import OpenAIBackend
+from rewardlab.judges.base import JudgeOptions
+from rewardlab.judges.grammar import ScoreGrammar, strip_thinking
+from rewardlab.judges.pointwise import RUBRIC_TEMPLATE, RubricJudge
+from rewardlab.local.llama_server import LlamaServer, gemma_gguf_path
 
 REPLY = "The response is correct and complete.\n[RESULT] 5"
 
@@ -95,7 +96,8 @@ def naive_sequential(base_url: str, model: str, batch: list[Sample], max_tokens:
 def rewardlab_judge(base_url: str, model: str, batch: list[Sample], max_tokens: int,
                     concurrency: int) -> tuple[float, dict]:
     backend = OpenAIBackend(model, base_url, max_concurrency=concurrency, cache=False)
-    judge = RubricJudge(backend, max_tokens=max_tokens, max_parse_retries=0)
+    judge = RubricJudge(
+        backend, options=JudgeOptions(max_tokens=max_tokens, max_parse_retries=0))
     started = time.perf_counter()
     outcomes = judge.score(batch)
     elapsed = time.perf_counter() - started

@@ -90,7 +90,7 @@ def main() -> None:
 
     import torch
 
-    from rewardlab.models.scalar_rm import ScalarRM
+    from rewardlab.reward_models.scalar_rm import ScalarRM
 
     torch.set_num_threads(args.threads)
     model = args.model or default_model()

@@ -28,7 +28,7 @@ def gemma_hf_path() -> Path:
     """The Gemma 3 270M model converted to a Hugging Face folder (built once, cached outside the
     repository under ``$REWARDLAB_CACHE`` or ``~/.cache/rewardlab``)."""
     pytest.importorskip("transformers")
-    from rewardlab.models.gguf_convert import gemma_270m_hf
+    from rewardlab.local.gguf_convert import gemma_270m_hf
 
     return gemma_270m_hf()
 
@@ -37,10 +37,10 @@ def gemma_hf_path() -> Path:
 def llama_server():
     """A real ``llama_cpp.server`` with the Gemma-3-270M GGUF on 127.0.0.1, one per session.
 
-    Yields a :class:`rewardlab.models.llama_server.LlamaServer` (``.base_url``, ``.model``).
+    Yields a :class:`rewardlab.local.llama_server.LlamaServer` (``.base_url``, ``.model``).
     It serves one request at a time; tests that stop or restart a server start their own.
     """
-    from rewardlab.models.llama_server import LlamaServer, gemma_gguf_path
+    from rewardlab.local.llama_server import LlamaServer, gemma_gguf_path
 
     with LlamaServer(gemma_gguf_path()) as server:
         yield server

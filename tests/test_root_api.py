@@ -39,6 +39,8 @@ def test_importing_the_root_loads_no_implementation() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded, heavy = out.stdout.strip().split("] [")
-    for prefix in ("verifiers", "models", "compose", "search", "evaluate", "prm", "serve"):
+    folders = ("verifiers", "models", "backends", "reward_models", "judges", "local", "compose",
+               "search", "evaluate", "prm", "serve")
+    for prefix in folders:
         assert f"rewardlab.{prefix}" not in loaded, loaded
     assert heavy == "]", heavy

@@ -12,6 +12,7 @@ Third-party packages register through the ``rewardlab.rewards`` entry-point grou
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
 import inspect
@@ -19,7 +20,7 @@ import logging
 import pkgutil
 import threading
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,10 +29,13 @@ from rewardlab.reward import Reward
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+OptionsT = TypeVar("OptionsT")
 
 _BUILTIN_PACKAGES = (
     "rewardlab.verifiers",
-    "rewardlab.models",
+    "rewardlab.reward_models",
+    "rewardlab.judges",
+    "rewardlab.models",  # the prm factory, until it moves into rewardlab.prm
     "rewardlab.compose",
     "rewardlab.search",
     "rewardlab.prm",
@@ -172,6 +176,7 @@ def field_descriptions(factory: Callable[..., Any]) -> dict[str, str]:
             init = cls.__dict__.get("__init__")
             docs.append(inspect.cleandoc(cls.__doc__ or ""))
             docs.append((inspect.getdoc(init) or "") if init else "")
+    docs += [inspect.cleandoc(type(d).__doc__ or "") for d in options_parameters(factory).values()]
     out: dict[str, str] = {}
     for doc in docs:
         for key, text in _args_section(doc).items():
@@ -179,18 +184,94 @@ def field_descriptions(factory: Callable[..., Any]) -> dict[str, str]:
     return out
 
 
-def factory_parameters(factory: Callable[..., Any]) -> dict[str, tuple[Any, Any]]:
-    """The spec fields of a factory: ``{name: (type hint, default or ...)}``."""
+def spec_options(cls: type[OptionsT]) -> type[OptionsT]:
+    """Mark a dataclass as an options object declared once for many factories.
+
+    A factory parameter annotated with such a class appears in the factory's spec schema as the
+    dataclass's fields (flat keys, defaulting to the parameter's default instance), and a spec
+    may also give them as one nested block under the parameter's name. The fields are described
+    by the dataclass's ``Args:`` docstring section.
+    """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"spec_options needs a dataclass, got {cls!r}")
+    cls.__spec_options__ = True  # type: ignore[attr-defined]
+    return cls
+
+
+def _signature_and_hints(factory: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any]]:
     target = factory.__init__ if isinstance(factory, type) else factory
-    signature = inspect.signature(target)
     try:
         hints = typing.get_type_hints(target, include_extras=True)
     except Exception:  # unresolved forward references: fall back to "any value"
         hints = {}
+    return inspect.signature(target), hints
+
+
+def options_parameters(factory: Callable[..., Any]) -> dict[str, Any]:
+    """The factory's parameters typed as a :func:`spec_options` dataclass: ``{name: default}``
+    (the default instance; a class's own defaults when the parameter has none)."""
+    signature, hints = _signature_and_hints(factory)
+    out: dict[str, Any] = {}
+    for pname, param in signature.parameters.items():
+        hint = hints.get(pname)
+        if isinstance(hint, type) and getattr(hint, "__spec_options__", False):
+            out[pname] = hint() if param.default is inspect.Parameter.empty else param.default
+    return out
+
+
+def factory_parameters(factory: Callable[..., Any]) -> dict[str, tuple[Any, Any]]:
+    """The spec fields of a factory: ``{name: (type hint, default or ...)}``.
+
+    An options parameter (see :func:`spec_options`) is listed as its dataclass's fields, with
+    the parameter's default instance giving their defaults.
+    """
+    signature, hints = _signature_and_hints(factory)
+    options = options_parameters(factory)
     fields: dict[str, tuple[Any, Any]] = {}
     for pname, param in signature.parameters.items():
         if pname == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
+        if pname in options:
+            default = options[pname]
+            option_hints = typing.get_type_hints(type(default), include_extras=True)
+            for f in dataclasses.fields(default):
+                fields[f.name] = (option_hints.get(f.name, Any), getattr(default, f.name))
+            continue
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (hints.get(pname, Any), default)
     return fields
+
+
+def lift_option_blocks(factory: Callable[..., Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Spec fields with each nested options block (``options: {...}``) spread into flat keys.
+
+    Raises:
+        ValueError: a block that is not a mapping, names a key that is not an option, or sets
+            an option also given as a flat key.
+    """
+    out = dict(fields)
+    for pname, default in options_parameters(factory).items():
+        if pname not in out:
+            continue
+        block = out.pop(pname)
+        if not isinstance(block, Mapping):
+            raise ValueError(f"field {pname!r} is a mapping of options, got {block!r}")
+        known = [f.name for f in dataclasses.fields(default)]
+        for key, value in block.items():
+            if key not in known:
+                raise ValueError(f"{pname}.{key} is not an option (options: {', '.join(known)})")
+            if key in out:
+                raise ValueError(f"option {key!r} is given both flat and in the {pname!r} block")
+            out[key] = value
+    return out
+
+
+def bundle_options(factory: Callable[..., Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Factory keyword arguments with the flat option values gathered back into their options
+    object (the parameter's default with the given fields replaced)."""
+    out = dict(kwargs)
+    for pname, default in options_parameters(factory).items():
+        given = {f.name: out.pop(f.name) for f in dataclasses.fields(default) if f.name in out}
+        if given:
+            out[pname] = dataclasses.replace(default, **given)
+    return out

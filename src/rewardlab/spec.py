@@ -30,7 +30,12 @@ import pydantic
 import yaml
 
 from rewardlab.errors import RewardlabError
-from rewardlab.registry import factory_parameters, get_reward_factory
+from rewardlab.registry import (
+    bundle_options,
+    factory_parameters,
+    get_reward_factory,
+    lift_option_blocks,
+)
 from rewardlab.reward import Reward
 
 TOP_LEVEL_KEYS = ("reward", "rewards", "serve", "trainers")
@@ -127,6 +132,10 @@ def build_reward(spec: str | Mapping[str, Any] | Reward) -> Reward:
         entry = get_reward_factory(name)
     except KeyError as exc:
         raise SpecError(str(exc.args[0])) from None
+    try:  # an options block (`options: {samples: 3}`) means the same as its flat keys
+        fields = lift_option_blocks(entry.factory, fields)
+    except ValueError as exc:
+        raise SpecError(f"reward {name!r}: {exc}") from None
 
     for key, value in fields.items():
         try:
@@ -143,8 +152,8 @@ def build_reward(spec: str | Mapping[str, Any] | Reward) -> Reward:
         validated = model.model_validate(dict(fields))
     except pydantic.ValidationError as exc:
         raise SpecError(_format_validation_error(name, exc, list(params))) from None
-    kwargs = {k: getattr(validated, k) for k in fields}
     try:
+        kwargs = bundle_options(entry.factory, {k: getattr(validated, k) for k in fields})
         reward = entry.factory(**kwargs)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"reward {name!r}: {exc}") from None

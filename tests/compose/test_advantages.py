@@ -301,7 +301,7 @@ def test_pairwise_and_tournament_with_a_comparator_reward():
 
 
 def test_tournament_with_the_pairwise_judge_as_comparator():
-    from rewardlab.models.scripted_backend import ScriptedBackend
+    from rewardlab.backends.scripted_backend import ScriptedBackend
 
     def longer_wins(messages):
         text = messages[-1]["content"]

@@ -13,9 +13,9 @@ import json
 import pytest
 
 from rewardlab import Sample, SpecError, Status, build_reward
+from rewardlab.backends.llm import ChatResult, LLMBackend
 from rewardlab.compose.formula import Formula
 from rewardlab.compose.openai_graders import grader_from_openai, render
-from rewardlab.models.llm import ChatResult, LLMBackend
 
 TOOL_CALL_GRADER = {  # the guide, "Details on grading tool calls"
     "type": "multi",

@@ -8,10 +8,10 @@ import pytest
 from compose_helpers import sample
 
 from rewardlab import Sample, SpecError, Status, build_reward
+from rewardlab.backends.llm import ChatResult, LLMBackend
 from rewardlab.compose.formula import Formula, FormulaError
 from rewardlab.compose.openai_graders import grader_from_openai, render
 from rewardlab.engine.sandbox import bwrap_status
-from rewardlab.models.llm import ChatResult, LLMBackend
 
 
 def check(operation, reference="{{ item.answer }}"):

@@ -103,8 +103,8 @@ def _longer_wins(messages):
 
 
 def test_llm_pairwise_judge_is_adapted_and_probed(llmbar, tmp_path):
+    from rewardlab.backends.scripted_backend import ScriptedBackend
     from rewardlab.evaluate.pairwise import BaselineJudge, as_comparator
-    from rewardlab.models.scripted_backend import ScriptedBackend
 
     backend = ScriptedBackend(_longer_wins)
     judge = build_reward({"name": "judge_pairwise", "backend": backend})

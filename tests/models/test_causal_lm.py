@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from rewardlab.models.causal_lm import (
+from rewardlab.local.causal_lm import (
     continuation_logprobs,
     encode_pair,
     length_buckets,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.models.causal_lm import continuation_logprobs, load_causal_lm
+from rewardlab.local.causal_lm import continuation_logprobs, load_causal_lm
 
 SAMPLES = [
     Sample(prompt="The capital of France is", response="Paris."),
@@ -43,7 +43,7 @@ def test_policy_against_reference(gemma_hf_path):
     other = build_reward(
         spec(gemma_hf_path, reference=str(gemma_hf_path), beta=0.1, aggregation="sum")
     )
-    from rewardlab.models.implicit_dpo import ImplicitDPO
+    from rewardlab.reward_models.implicit_dpo import ImplicitDPO
 
     bf16_ref = ImplicitDPO(str(gemma_hf_path), reference=str(gemma_hf_path), dtype="bfloat16")
     policy, _ = other._models()

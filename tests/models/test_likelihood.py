@@ -9,14 +9,14 @@ import math
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.models.likelihood import (
+from rewardlab.backends.openai_backend import OpenAIBackend
+from rewardlab.backends.scripted_backend import ScriptedBackend
+from rewardlab.reward_models.likelihood import (
     AnswerConfidenceReward,
     FollowUpLikelihoodReward,
     RLPRReward,
     split_answer,
 )
-from rewardlab.models.openai_backend import OpenAIBackend
-from rewardlab.models.scripted_backend import ScriptedBackend
 
 MATH = Sample(prompt="What is 2 + 3?", response="2 + 3 = 5.\nThe answer is 5.", reference="5")
 
@@ -101,7 +101,7 @@ def test_likelihood_rewards_over_http_with_echo(llama_server):
 
 
 def test_transformers_backend_chat_and_likelihood(gemma_hf_path):
-    from rewardlab.models.hf_backend import TransformersBackend
+    from rewardlab.backends.hf_backend import TransformersBackend
 
     backend = TransformersBackend(str(gemma_hf_path))
     result = asyncio.run(backend.chat([{"role": "user", "content": "Say hello."}], max_tokens=4,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from rewardlab.models.master_keys import (
+from rewardlab.judges.master_keys import (
     PAPER_MASTER_KEYS,
     master_key_attacks,
     screen_response,
@@ -59,7 +59,7 @@ def test_no_real_gsm8k_solution_is_flagged(fixtures_dir):
 
 def test_the_probe_keys_are_all_caught_by_the_screen():
     from rewardlab.evaluate.probes import MASTER_KEYS
-    from rewardlab.models.master_keys import PROBE_MASTER_KEYS, screen_response
+    from rewardlab.judges.master_keys import PROBE_MASTER_KEYS, screen_response
 
     assert MASTER_KEYS is PROBE_MASTER_KEYS  # evaluation probes and judges share one list
     missed = [name for name, text in PROBE_MASTER_KEYS.items() if screen_response(text) is None]

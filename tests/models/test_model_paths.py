@@ -9,7 +9,7 @@ import time
 import pytest
 
 from rewardlab import build_reward
-from rewardlab.models.paths import ModelNotFoundError, looks_local, resolve_model
+from rewardlab.reward_models.paths import ModelNotFoundError, looks_local, resolve_model
 
 
 @pytest.mark.parametrize("path", [

@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rewardlab.models.llama_server import LlamaServer, gemma_gguf_path
-from rewardlab.models.llm import LLMError, StructuredOutputError, build_backend, parse_json_object
-from rewardlab.models.openai_backend import OpenAIBackend, ResponseCache, retry_after_seconds
+from rewardlab.backends.llm import LLMError, StructuredOutputError, build_backend, parse_json_object
+from rewardlab.backends.openai_backend import OpenAIBackend, ResponseCache, retry_after_seconds
+from rewardlab.local.llama_server import LlamaServer, gemma_gguf_path
 
 USER = [{"role": "user", "content": "Say hello."}]
 

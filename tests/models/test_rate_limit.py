@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from rewardlab.models.rate_limit import RateBudget
+from rewardlab.backends.rate_limit import RateBudget
 
 
 class FakeClock:

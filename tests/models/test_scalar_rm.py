@@ -9,7 +9,7 @@ import random
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.models.scalar_rm import ScalarRM
+from rewardlab.reward_models.scalar_rm import ScalarRM
 
 pytest.importorskip("transformers")
 

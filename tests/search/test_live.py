@@ -58,7 +58,7 @@ def test_cards_live_respects_budget(llama_server, prm_reward):
 
 def test_early_rejection_in_process_llama(prm_reward):
     pytest.importorskip("llama_cpp")
-    from rewardlab.models.llama_server import gemma_gguf_path
+    from rewardlab.local.llama_server import gemma_gguf_path
     from rewardlab.search.generators import LlamaCppGenerator
     from rewardlab.search.step_search import early_rejection_search
 

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         reasons = "; ".join(f"{m.id}: {m.reason}" for m in malformed[:3])
         print(f"error: {args.data}: no usable solutions ({reasons})", file=sys.stderr)
         return 2
-    from rewardlab.models.paths import ModelNotFoundError
+    from rewardlab.reward_models.paths import ModelNotFoundError
     from rewardlab.train.prm import split_solutions, train_prm
 
     try:

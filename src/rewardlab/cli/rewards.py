@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import textwrap
 import types
@@ -11,7 +12,12 @@ from typing import Any
 
 from rewardlab.cli._errors import print_error
 from rewardlab.cli._plugins import add_plugin_argument
-from rewardlab.registry import available_rewards, factory_parameters, field_descriptions
+from rewardlab.registry import (
+    available_rewards,
+    factory_parameters,
+    field_descriptions,
+    options_parameters,
+)
 from rewardlab.reward import Reward
 
 
@@ -63,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {field}: {describe_type(hint)} ({shown})")
             if described.get(field):
                 print(wrap.fill(described[field]))
+        for block, default in options_parameters(entry.factory).items():
+            names = ", ".join(f.name for f in dataclasses.fields(default))
+            print(f"  {block}: a block of {names} (each may be given flat or inside it)")
         return 0
     width = max((len(n) for n in rewards), default=0)
     room = max(40, shutil.get_terminal_size((120, 20)).columns - width - 2)

@@ -3,7 +3,7 @@
 Supported ``type`` values: ``string_check``, ``text_similarity``, ``python`` (run only inside
 rewardlab's code sandbox), ``multi`` (its ``calculate_output`` formula is parsed safely, see
 :mod:`rewardlab.compose.formula`), and ``score_model`` / ``label_model`` (templated messages sent
-to an LLM backend, :mod:`rewardlab.models.llm`, answered as structured JSON).
+to an LLM backend, :mod:`rewardlab.backends.llm`, answered as structured JSON).
 
 Templates: ``{{ item.<path> }}`` reads the dataset row, which is the sample's ``metadata`` plus
 ``reference`` (and the reference's own keys when it is a mapping); ``{{ sample.output_text }}``
@@ -437,7 +437,7 @@ class ModelGrader(OpenAIGrader):
     Args:
         config: The grader JSON.
         backend: A backend spec (``{"type": "openai", "base_url": ..., "model": ...}``) or a
-            built :class:`~rewardlab.models.llm.LLMBackend`; default: the OpenAI API with the
+            built :class:`~rewardlab.backends.llm.LLMBackend`; default: the OpenAI API with the
             grader's ``model``.
     """
 
@@ -455,7 +455,7 @@ class ModelGrader(OpenAIGrader):
                 text = part.get("text", "") if isinstance(part, Mapping) else part
                 check_templates(text, f"grader {self.grader_name!r} input[{n}]")
         try:
-            from rewardlab.models.llm import build_backend
+            from rewardlab.backends.llm import build_backend
         except ImportError as exc:  # pragma: no cover - ships with rewardlab
             raise ValueError(f"{config['type']} graders need rewardlab's LLM backends") from exc
         spec = backend if backend is not None else {"type": "openai", "model": config["model"]}
@@ -491,7 +491,7 @@ class ModelGrader(OpenAIGrader):
         return list(await asyncio.gather(*(self._one(s) for s in samples)))
 
     async def _one(self, sample: Sample) -> Outcome:
-        from rewardlab.models.llm import LLMError, StructuredOutputError
+        from rewardlab.backends.llm import LLMError, StructuredOutputError
 
         try:
             messages = self.messages(sample)

@@ -1,6 +1,6 @@
 """Comparing two responses: the :class:`Comparator` protocol evaluation uses for pairwise verdicts.
 
-(Named apart from the LLM judge ``rewardlab.models.judges.comparative.PairwiseJudge``, which
+(Named apart from the LLM judge ``rewardlab.judges.comparative.PairwiseJudge``, which
 is one reward that can be adapted into a comparator here.)
 
 A scalar reward compares two responses by scoring each one. A pairwise judge sees both at once

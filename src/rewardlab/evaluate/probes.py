@@ -31,7 +31,7 @@ from rewardlab.evaluate.pairwise import Comparator, is_comparator
 from rewardlab.evaluate.results import decision, item_result
 from rewardlab.evaluate.streaming import score_items
 from rewardlab.evaluate.summary import length_baseline_summary
-from rewardlab.models.master_keys import PROBE_MASTER_KEYS
+from rewardlab.judges.master_keys import PROBE_MASTER_KEYS
 from rewardlab.reward import Reward, run_sync
 from rewardlab.types import Outcome
 

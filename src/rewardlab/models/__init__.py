@@ -1,6 +1,6 @@
-"""Model-backed rewards: reward models, likelihood rewards, judges and PRMs, and their backends
-(local transformers, OpenAI-compatible HTTP).
+"""The registered ``prm`` reward factory (:mod:`.prm`), until it moves into :mod:`rewardlab.prm`.
 
-Every module here is imported on first registry lookup; heavy libraries (torch, transformers,
-openai) are imported inside functions so that discovery stays fast without the extras.
+Reward models live in :mod:`rewardlab.reward_models`, LLM backends in
+:mod:`rewardlab.backends`, judges in :mod:`rewardlab.judges`, local-model helpers in
+:mod:`rewardlab.local`.
 """

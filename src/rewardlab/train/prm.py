@@ -234,8 +234,8 @@ def train_prm(
         get_linear_schedule_with_warmup,
     )
 
-    from rewardlab.models.causal_lm import set_threads
-    from rewardlab.models.paths import resolve_model
+    from rewardlab.local.causal_lm import set_threads
+    from rewardlab.reward_models.paths import resolve_model
 
     started = time.perf_counter()
     set_threads(threads)

@@ -12,7 +12,7 @@ Losses:
   ``P(a > b) = e^ra / (e^ra + e^rb + nu e^((ra+rb)/2))`` and
   ``P(tie) = nu e^((ra+rb)/2) / (same)``, so tied pairs teach "equal" instead of being dropped.
 
-Inputs are tokenized with :class:`rewardlab.models.scalar_rm.RMInputEncoder`, the same code
+Inputs are tokenized with :class:`rewardlab.reward_models.scalar_rm.RMInputEncoder`, the same code
 ``scalar_rm`` uses, so the saved model scores exactly the format it learned; the saved folder
 loads directly as ``{"name": "scalar_rm", "model": <output_dir>}``. Held-out accuracy is
 measured through ``scalar_rm`` on the saved model, with a bootstrap confidence interval.
@@ -318,8 +318,8 @@ def train_reward_model(
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
     from trl import RewardConfig
 
-    from rewardlab.models.causal_lm import set_threads
-    from rewardlab.models.scalar_rm import RMInputEncoder
+    from rewardlab.local.causal_lm import set_threads
+    from rewardlab.reward_models.scalar_rm import RMInputEncoder
 
     pairs = list(train)
     if config.loss == "bt":
@@ -404,7 +404,7 @@ def evaluate_pairs(
         config: Settings overriding the folder's ``rewardlab_rm.json`` (format, max_length).
     """
     from rewardlab.evaluate.metrics import mean_with_ci
-    from rewardlab.models.scalar_rm import ScalarRM
+    from rewardlab.reward_models.scalar_rm import ScalarRM
     from rewardlab.types import Sample
 
     decided = [p for p in pairs if not p.tie]

@@ -8,13 +8,13 @@ import math
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.models.judges.base import aggregate_values
-from rewardlab.models.judges.checks import ChecklistJudge, VerificationJudge, parse_checklist
-from rewardlab.models.judges.comparative import ListwiseJudge, PairwiseJudge
-from rewardlab.models.judges.grammar import ChoiceGrammar, ScoreGrammar, Unparseable, strip_thinking
-from rewardlab.models.judges.pointwise import PrincipleJudge, RubricJudge
-from rewardlab.models.llm import LLMBackend, LLMError
-from rewardlab.models.scripted_backend import ScriptedBackend, reply_json
+from rewardlab.backends.llm import LLMBackend, LLMError
+from rewardlab.backends.scripted_backend import ScriptedBackend, reply_json
+from rewardlab.judges.base import JudgeOptions, aggregate_values
+from rewardlab.judges.checks import ChecklistJudge, VerificationJudge, parse_checklist
+from rewardlab.judges.comparative import ListwiseJudge, PairwiseJudge
+from rewardlab.judges.grammar import ChoiceGrammar, ScoreGrammar, Unparseable, strip_thinking
+from rewardlab.judges.pointwise import PrincipleJudge, RubricJudge
 
 SAMPLE = Sample(prompt="Name the capital of France.", response="Paris is the capital.",
                 reference="Paris")
@@ -79,7 +79,7 @@ def test_rubric_judge_scores_and_keeps_feedback():
 
 def test_unparseable_after_bounded_retries_never_defaults():
     backend = ScriptedBackend(["I think it is good.", "Quite good", "[RESULT] 9"])
-    judge = RubricJudge(backend, max_parse_retries=2)
+    judge = RubricJudge(backend, options=JudgeOptions(max_parse_retries=2))
     outcome = judge.score_one(SAMPLE)
     assert outcome.status is Status.UNPARSEABLE and outcome.score is None
     assert len(backend.calls) == 3
@@ -112,7 +112,8 @@ def test_reasoning_judge_strips_thinking_and_votes():
 def test_mean_aggregation_for_k_samples():
     replies = iter(["[RESULT] 5", "[RESULT] 3", "[RESULT] 4"])
     backend = ScriptedBackend(lambda messages: next(replies))
-    judge = RubricJudge(backend, samples=3, aggregate="mean", normalize=False)
+    judge = RubricJudge(backend, normalize=False,
+                        options=JudgeOptions(samples=3, aggregate="mean"))
     assert judge.score_one(SAMPLE).score == 4.0
 
 
@@ -127,10 +128,11 @@ def test_principle_judge_uses_sample_principle_and_needs_one():
 
 def test_json_output_mode():
     backend = ScriptedBackend([reply_json(feedback="Right answer.", verdict=5)])
-    outcome = RubricJudge(backend, output="json").score_one(SAMPLE)
+    outcome = RubricJudge(backend, options=JudgeOptions(output="json")).score_one(SAMPLE)
     assert outcome.score == 1.0 and outcome.details["feedback"] == "Right answer."
     bad = ScriptedBackend([reply_json(feedback="x", verdict=9)])
-    assert RubricJudge(bad, output="json").score_one(SAMPLE).status is Status.UNPARSEABLE
+    outcome = RubricJudge(bad, options=JudgeOptions(output="json")).score_one(SAMPLE)
+    assert outcome.status is Status.UNPARSEABLE
 
 
 # --- screening -------------------------------------------------------------------------------
@@ -149,7 +151,7 @@ def test_master_keys_are_screened_before_the_judge(attack):
 
 def test_screen_can_be_turned_off():
     backend = ScriptedBackend(["[RESULT] A"])
-    judge = VerificationJudge(backend, screen_master_keys=False)
+    judge = VerificationJudge(backend, options=JudgeOptions(screen_master_keys=False))
     assert judge.score_one(Sample(prompt="2+2?", response=":", reference="4")).score == 1.0
     assert judge.screen_hits == 0
 
@@ -260,7 +262,7 @@ def test_checklist_with_an_unparseable_item_is_unparseable():
         return "[RESULT] YES" if "first" in last_user(messages) else "unsure"
 
     judge = ChecklistJudge(ScriptedBackend(reply), checklist=["first item", "second item"],
-                           max_parse_retries=1)
+                           options=JudgeOptions(max_parse_retries=1))
     outcome = judge.score_one(Sample(prompt="Q", response="An answer"))
     assert outcome.status is Status.UNPARSEABLE and outcome.score is None
     assert outcome.details["checks"][1]["satisfied"] is None
@@ -289,7 +291,8 @@ def test_verification_needs_a_reference_and_a_majority():
     judge = VerificationJudge(ScriptedBackend(["[RESULT] A"]))
     assert judge.score_one(Sample(prompt="Q", response="4")).status is Status.BAD_REFERENCE
     replies = iter(["[RESULT] A", "[RESULT] B"])
-    split = VerificationJudge(ScriptedBackend(lambda m: next(replies)), samples=2)
+    split = VerificationJudge(ScriptedBackend(lambda m: next(replies)),
+                              options=JudgeOptions(samples=2))
     assert split.score_one(SAMPLE).status is Status.UNPARSEABLE
 
 
@@ -319,7 +322,7 @@ def test_spec_errors_name_the_field():
 
 
 def test_weighted_rubric_score_uses_the_verdict_token_distribution():
-    from rewardlab.models.llm import ChatResult, TokenLogprob
+    from rewardlab.backends.llm import ChatResult, TokenLogprob
 
     reply = ChatResult(text="Good. [RESULT] 4", logprobs=(
         TokenLogprob("Good.", -0.1), TokenLogprob(" [RESULT]", -0.1),
@@ -333,4 +336,4 @@ def test_weighted_rubric_score_uses_the_verdict_token_distribution():
     assert outcome.score == pytest.approx((4 * 0.6 + 5 * 0.3 + 2 * 0.1) / 1.0)
     assert outcome.details["score_distribution"] == {"2": 0.1, "4": 0.6, "5": 0.3}
     with pytest.raises(ValueError, match="weighted"):
-        RubricJudge(backend, weighted=True, output="json")
+        RubricJudge(backend, weighted=True, options=JudgeOptions(output="json"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.models.openai_backend import OpenAIBackend
+from rewardlab.backends.openai_backend import OpenAIBackend
 
 ALLOWED = {Status.OK, Status.UNPARSEABLE}
 QA = Sample(prompt="What is the capital of France?", response="The capital is Paris.",

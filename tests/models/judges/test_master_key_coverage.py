@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from rewardlab import Sample
+from rewardlab.backends.scripted_backend import ScriptedBackend
 from rewardlab.evaluate.items import EvalItem
 from rewardlab.evaluate.pairwise import as_comparator
 from rewardlab.evaluate.probes import probe_master_keys
-from rewardlab.models.judges.comparative import ListwiseJudge, PairwiseJudge
-from rewardlab.models.scripted_backend import ScriptedBackend
+from rewardlab.judges.base import JudgeOptions
+from rewardlab.judges.comparative import ListwiseJudge, PairwiseJudge
 
 
 def shown(backend: ScriptedBackend) -> str:
@@ -39,7 +40,7 @@ def test_both_sides_content_free_the_response_loses():
 
 def test_screen_off_sends_the_baseline():
     backend = ScriptedBackend(["[RESULT] TIE"])
-    out = PairwiseJudge(backend, screen_master_keys=False).score_one(
+    out = PairwiseJudge(backend, options=JudgeOptions(screen_master_keys=False)).score_one(
         Sample(prompt="Q", response="Paris.", reference=":"))
     assert out.score == 0.5 and len(backend.calls) == 2
 
@@ -63,7 +64,8 @@ def test_probe_counts_ties_with_a_key_as_failures():
     """A judge that always says TIE: unscreened, every key ties a real answer, which the probe
     must count as a false accept; screened, keys never reach it."""
     keys = {"colon": ":", "opener": "Thought process:"}
-    tie_judge = PairwiseJudge(ScriptedBackend(["[RESULT] TIE"]), screen_master_keys=False)
+    tie_judge = PairwiseJudge(ScriptedBackend(["[RESULT] TIE"]),
+                              options=JudgeOptions(screen_master_keys=False))
     report = probe_master_keys(as_comparator(tie_judge), ITEMS, [[1.0, 0.0]] * 3, keys)
     assert report["false_accept_rate"] == 1.0
     assert all(v["beats_preferred"] == 1.0 for v in report["variants"].values())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rewardlab import Sample, Status
-from rewardlab.models.scripted_backend import ScriptedBackend
+from rewardlab.backends.scripted_backend import ScriptedBackend
 from rewardlab.spec import SpecError, build_reward
 
 ITEMS = [
@@ -128,7 +128,7 @@ def test_programmatic_items_hold_their_deadline_and_judge_items_still_answer() -
 
 @pytest.mark.slow
 def test_judge_questions_against_a_real_llama_cpp_server(llama_server) -> None:
-    from rewardlab.models.openai_backend import OpenAIBackend
+    from rewardlab.backends.openai_backend import OpenAIBackend
 
     backend = OpenAIBackend(llama_server.model, llama_server.base_url)
     reward = _reward(items=[{"id": "punctuation:no_comma"}, "Does the response mention Paris?"],

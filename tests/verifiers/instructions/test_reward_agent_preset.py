@@ -74,7 +74,7 @@ def test_gated_preset_only_rewards_responses_that_follow_every_instruction(minil
 
 
 def test_factuality_preset_with_a_scripted_judge(minilm_rm: str) -> None:
-    from rewardlab.models.scripted_backend import ScriptedBackend
+    from rewardlab.backends.scripted_backend import ScriptedBackend
 
     spec = _spec("reward_agent_factuality.yaml", minilm_rm)
     spec["rewards"]["factuality"]["backend"] = ScriptedBackend(["Accurate. [RESULT] 5"])

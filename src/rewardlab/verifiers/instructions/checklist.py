@@ -210,10 +210,11 @@ class ChecklistReward(Reward):
             raise ValueError(f"items: {exc}") from None
         self.judge = None
         if judge is not None:
-            from rewardlab.models.judges.checks import ChecklistJudge
+            from rewardlab.judges.base import JudgeOptions
+            from rewardlab.judges.checks import ChecklistJudge
 
             self.judge = ChecklistJudge(judge, generate_items=False,
-                                        max_tokens=judge_max_tokens)
+                                        options=JudgeOptions(max_tokens=judge_max_tokens))
         self.on_unjudged = on_unjudged
         self._programmatic = _ProgrammaticItems(timeout=timeout, isolation=isolation)
 
@@ -233,9 +234,9 @@ class ChecklistReward(Reward):
     async def _ask(self, sample: Sample, question: str) -> tuple[bool | None, str, Status]:
         if self.judge is None:
             return None, "no judge backend configured for judge questions", Status.ERROR
-        from rewardlab.models.judges.base import prompt_text
-        from rewardlab.models.judges.checks import ITEM_TEMPLATE
-        from rewardlab.models.judges.grammar import Unparseable
+        from rewardlab.judges.base import prompt_text
+        from rewardlab.judges.checks import ITEM_TEMPLATE
+        from rewardlab.judges.grammar import Unparseable
 
         try:
             verdict = await self.judge.ask(ITEM_TEMPLATE.format(

@@ -128,7 +128,7 @@ def load_sequence_classifier(
 def _load(path: str | Path, dtype: str, device: str) -> SequenceClassifier:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from rewardlab.models.causal_lm import torch_dtype
+    from rewardlab.local.causal_lm import torch_dtype
 
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -273,7 +273,7 @@ class ScalarRM(Reward):
     ) -> None:
         if format not in ("auto", "chat", "pair", "plain"):
             raise ValueError(f"format must be auto, chat, pair or plain; got {format!r}")
-        from rewardlab.models.paths import resolve_model
+        from rewardlab.reward_models.paths import resolve_model
 
         if max_length is not None and max_length < 8:
             raise ValueError(f"max_length must be >= 8, got {max_length}")
@@ -313,7 +313,7 @@ class ScalarRM(Reward):
     def classifier(self) -> SequenceClassifier:
         """The loaded model (loaded on first use, shared by every ScalarRM on the same path)."""
         if self._clf is None:
-            from rewardlab.models.causal_lm import set_threads
+            from rewardlab.local.causal_lm import set_threads
 
             set_threads(self.num_threads)
             clf = load_sequence_classifier(self.model_path, self.dtype, self.device)
@@ -388,7 +388,7 @@ class ScalarRM(Reward):
         """Raw head outputs for encoded inputs, length-bucketed under the token budget."""
         import torch
 
-        from rewardlab.models.causal_lm import _progress, length_buckets
+        from rewardlab.local.causal_lm import _progress, length_buckets
 
         clf = self.classifier
         lengths = [len(e.input_ids) for e in items]

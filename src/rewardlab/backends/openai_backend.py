@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rewardlab.errors import RewardlabError
-from rewardlab.models.llm import (
+from rewardlab.backends.llm import (
+    BACKENDS,
     ChatResult,
     ContinuationScore,
     LLMBackend,
@@ -39,7 +39,8 @@ from rewardlab.models.llm import (
     parse_json_object,
     with_json_instruction,
 )
-from rewardlab.models.rate_limit import RateBudget
+from rewardlab.backends.rate_limit import RateBudget
+from rewardlab.errors import RewardlabError
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ def _parse_chat_logprobs(raw: Any) -> tuple[TokenLogprob, ...] | None:
     return tuple(out)
 
 
+@BACKENDS.register("openai")
 class OpenAIBackend(LLMBackend):
     """An OpenAI-compatible chat/completions server as an :class:`LLMBackend`.
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
-from rewardlab.models.judges.base import Judge, prompt_text
-from rewardlab.models.judges.grammar import ChoiceGrammar, Unparseable
-from rewardlab.models.llm import BackendRef
+from rewardlab.backends.llm import BackendRef
+from rewardlab.judges.base import Judge, JudgeOptions, label_options, prompt_text
+from rewardlab.judges.grammar import ChoiceGrammar, Unparseable
 from rewardlab.registry import register
 from rewardlab.types import Outcome, Sample, Status
 
@@ -83,6 +83,9 @@ def _weighted_items(raw: Any) -> list[tuple[str, float]]:
     return items
 
 
+# A yes/no verdict needs a short reply.
+SHORT_REPLY_OPTIONS = JudgeOptions(max_tokens=256)
+
 @register("judge_checklist")
 class ChecklistJudge(Judge):
     """Checklist judge: each item is judged on its own (YES/NO); the score is the weighted share
@@ -98,13 +101,8 @@ class ChecklistJudge(Judge):
         checklist: Default items: strings, ``{"item", "weight"}`` mappings, or ``{item: weight}``.
         generate_items: Ask the judge for items when none are given.
         max_generated_items: How many items to generate.
-        output: ``text`` or ``json``.
-        samples: Verdicts per item, by majority vote.
-        temperature: Sampling temperature.
-        max_tokens: Reply budget.
-        max_parse_retries: Extra calls on an unparseable reply.
-        screen_master_keys: Screen content-free responses (default on).
-        system_prompt: Replaces the system prompt.
+        options: Output mode, sampling, retries and screening (:class:`JudgeOptions`); verdicts
+            are labels, so several samples are combined by ``vote`` only.
     """
 
     def __init__(
@@ -113,19 +111,9 @@ class ChecklistJudge(Judge):
         checklist: list[Any] | dict[str, float] | None = None,
         generate_items: bool = True,
         max_generated_items: int = 6,
-        output: Literal["text", "json"] = "text",
-        samples: int = 1,
-        temperature: float | None = None,
-        max_tokens: int = 256,
-        max_parse_retries: int = 2,
-        screen_master_keys: bool = True,
-        system_prompt: str | None = None,
+        options: JudgeOptions = SHORT_REPLY_OPTIONS,
     ) -> None:
-        super().__init__(
-            backend, output=output, samples=samples, aggregate="vote", temperature=temperature,
-            max_tokens=max_tokens, max_parse_retries=max_parse_retries,
-            screen_master_keys=screen_master_keys, system_prompt=system_prompt,
-        )
+        super().__init__(backend, label_options(options))
         self.grammar = _YES_NO
         self.checklist = _weighted_items(checklist) if checklist is not None else None
         self.generate_items = generate_items
@@ -209,31 +197,16 @@ class VerificationJudge(Judge):
 
     Args:
         backend: The judge model (backend spec or object).
-        output: ``text`` or ``json``.
-        samples: Verdicts per sample, by majority vote (no majority: ``unparseable``).
-        temperature: Sampling temperature.
-        max_tokens: Reply budget.
-        max_parse_retries: Extra calls on an unparseable reply.
-        screen_master_keys: Screen content-free responses (default on).
-        system_prompt: Replaces the system prompt.
+        options: Output mode, sampling, retries and screening (:class:`JudgeOptions`); verdicts
+            are labels, so several samples are combined by ``vote`` only.
     """
 
     def __init__(
         self,
         backend: BackendRef,
-        output: Literal["text", "json"] = "text",
-        samples: int = 1,
-        temperature: float | None = None,
-        max_tokens: int = 256,
-        max_parse_retries: int = 2,
-        screen_master_keys: bool = True,
-        system_prompt: str | None = None,
+        options: JudgeOptions = SHORT_REPLY_OPTIONS,
     ) -> None:
-        super().__init__(
-            backend, output=output, samples=samples, aggregate="vote", temperature=temperature,
-            max_tokens=max_tokens, max_parse_retries=max_parse_retries,
-            screen_master_keys=screen_master_keys, system_prompt=system_prompt,
-        )
+        super().__init__(backend, label_options(options))
         self.grammar = _VERIFY
 
     async def judge(self, sample: Sample) -> Outcome:

@@ -4,7 +4,7 @@ unparseable replies, k-sample aggregation (reasoning judges), and typed failures
 A judge is a :class:`~rewardlab.reward.Reward`. Subclasses build the prompt and turn a
 :class:`Verdict` into an :class:`~rewardlab.types.Outcome`; this class guarantees that
 
-* a content-free response (see :mod:`rewardlab.models.master_keys`) gets the judge's lowest
+* a content-free response (see :mod:`rewardlab.judges.master_keys`) gets the judge's lowest
   score without calling the model, and the hit is reported in ``details["master_key"]`` and
   counted in :attr:`Judge.screen_hits`;
 * a reply without a valid verdict is asked again (a fresh sample) up to ``max_parse_retries``
@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rewardlab.models.judges.grammar import Unparseable, VerdictGrammar, strip_thinking
-from rewardlab.models.llm import LLMBackend, LLMError, StructuredOutputError, build_backend
-from rewardlab.models.master_keys import screen_response
+from rewardlab.backends.llm import LLMBackend, LLMError, StructuredOutputError, build_backend
+from rewardlab.judges.grammar import Unparseable, VerdictGrammar, strip_thinking
+from rewardlab.judges.master_keys import screen_response
+from rewardlab.registry import spec_options
 from rewardlab.reward import Reward, error_outcome
 from rewardlab.types import Outcome, Sample, Status
 
@@ -98,16 +99,20 @@ def aggregate_values(
     return None, agreement
 
 
-class Judge(Reward):
-    """Base class of LLM judges.
+@spec_options
+@dataclass(frozen=True)
+class JudgeOptions:
+    """How a judge asks its model: output mode, sampling, retries, screening. Declared once for
+    every judge; a spec gives them as flat keys (``samples: 3``) or as one block
+    (``options: {samples: 3}``), and each judge's signature default holds its own defaults.
 
     Args:
-        backend: The judge model: a backend spec (``{"type": "openai", "base_url": ...,
-            "model": ...}``) or a built :class:`~rewardlab.models.llm.LLMBackend`.
         output: ``text`` (the verdict grammar's ``[RESULT]`` line) or ``json`` (structured
             output with the grammar's schema, with the backend's fallbacks).
-        samples: Judge each input ``k`` times (reasoning judges sample several verdicts).
-        aggregate: Combine the ``k`` verdicts by majority ``vote`` or ``mean`` score.
+        samples: Verdicts per input, ``k`` (reasoning judges sample several), combined by
+            ``aggregate``.
+        aggregate: Combine the ``k`` verdicts by majority ``vote`` (no majority among labels:
+            ``unparseable``) or ``mean`` score.
         temperature: Sampling temperature (``None``: 0 for one sample, 0.7 for several).
         max_tokens: Reply budget per call (thinking judges need more).
         max_parse_retries: Extra calls when a reply has no valid verdict.
@@ -116,40 +121,65 @@ class Judge(Reward):
         system_prompt: Replaces the judge's system prompt.
     """
 
+    output: Literal["text", "json"] = "text"
+    samples: int = 1
+    aggregate: Literal["vote", "mean"] = "vote"
+    temperature: float | None = None
+    max_tokens: int = 512
+    max_parse_retries: int = 2
+    screen_master_keys: bool = True
+    system_prompt: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.output not in ("text", "json"):
+            raise ValueError(f"output must be 'text' or 'json', got {self.output!r}")
+        if self.samples < 1:
+            raise ValueError("samples must be at least 1")
+        if self.aggregate not in ("vote", "mean"):
+            raise ValueError(f"aggregate must be 'vote' or 'mean', got {self.aggregate!r}")
+        if self.max_parse_retries < 0:
+            raise ValueError("max_parse_retries must be >= 0")
+        if self.max_tokens < 1:
+            raise ValueError("max_tokens must be at least 1")
+
+
+def label_options(options: JudgeOptions) -> JudgeOptions:
+    """``options`` for a judge whose verdicts are labels (yes/no, A/B): they can be voted on,
+    not averaged.
+
+    Raises:
+        ValueError: ``aggregate`` is ``mean``.
+    """
+    if options.aggregate != "vote":
+        raise ValueError("this judge's verdicts are labels: aggregate must be 'vote'")
+    return options
+
+
+class Judge(Reward):
+    """Base class of LLM judges.
+
+    Args:
+        backend: The judge model: a backend spec (``{"type": "openai", "base_url": ...,
+            "model": ...}``) or a built :class:`~rewardlab.backends.llm.LLMBackend`.
+        options: Output mode, sampling, retries and screening (:class:`JudgeOptions`).
+    """
+
     grammar: VerdictGrammar
 
-    def __init__(
-        self,
-        backend: Any,
-        *,
-        output: Literal["text", "json"] = "text",
-        samples: int = 1,
-        aggregate: Literal["vote", "mean"] = "vote",
-        temperature: float | None = None,
-        max_tokens: int = 512,
-        max_parse_retries: int = 2,
-        screen_master_keys: bool = True,
-        system_prompt: str | None = None,
-    ) -> None:
-        if output not in ("text", "json"):
-            raise ValueError(f"output must be 'text' or 'json', got {output!r}")
-        if samples < 1:
-            raise ValueError("samples must be at least 1")
-        if aggregate not in ("vote", "mean"):
-            raise ValueError(f"aggregate must be 'vote' or 'mean', got {aggregate!r}")
-        if max_parse_retries < 0:
-            raise ValueError("max_parse_retries must be >= 0")
+    def __init__(self, backend: Any, options: JudgeOptions = JudgeOptions()) -> None:
         self.backend: LLMBackend = build_backend(backend)
-        self.output = output
-        self.samples = samples
-        self.aggregate = aggregate
-        self.temperature = temperature if temperature is not None else (
-            0.0 if samples == 1 else 0.7)
-        self.max_tokens = max_tokens
-        self.max_parse_retries = max_parse_retries
-        self.screen_master_keys = screen_master_keys
-        if system_prompt is not None:
-            self.system_prompt = system_prompt
+        self.options = options
+        # The machinery below reads these often; they are views of `options`, not settings.
+        self.output = options.output
+        self.samples = options.samples
+        self.aggregate = options.aggregate
+        self.temperature = options.temperature if options.temperature is not None else (
+            0.0 if options.samples == 1 else 0.7)
+        self.max_tokens = options.max_tokens
+        self.max_parse_retries = options.max_parse_retries
+        self.screen_master_keys = options.screen_master_keys
+        if options.system_prompt is not None:
+            self.system_prompt = options.system_prompt
         self.screen_hits = 0
         self._hits_lock = threading.Lock()
 

@@ -77,7 +77,7 @@ def convert_gguf(
 def _convert_unlocked(gguf_path: Path, output_dir: Path, dtype: str) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
-    from rewardlab.models.causal_lm import torch_dtype
+    from rewardlab.local.causal_lm import torch_dtype
 
     log.warning("converting %s to a Hugging Face folder (about a minute, done once)", gguf_path)
     folder, name = str(gguf_path.parent), gguf_path.name

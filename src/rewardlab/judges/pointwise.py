@@ -8,11 +8,11 @@ score, the feedback and, for several samples, every verdict and their agreement 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from rewardlab.models.judges.base import Judge, prompt_text
-from rewardlab.models.judges.grammar import ScoreGrammar, strip_thinking
-from rewardlab.models.llm import BackendRef
+from rewardlab.backends.llm import BackendRef
+from rewardlab.judges.base import Judge, JudgeOptions, prompt_text
+from rewardlab.judges.grammar import ScoreGrammar, strip_thinking
 from rewardlab.registry import register
 from rewardlab.types import Outcome, Sample
 
@@ -47,6 +47,10 @@ PRINCIPLE_TEMPLATE = """Evaluate how well a response follows a principle, given 
 
 Explain briefly how the response follows or violates the principle, then give the score."""
 
+# Score judges average several verdicts; the reasoning judge samples five long ones.
+SCORE_OPTIONS = JudgeOptions(aggregate="mean")
+REASONING_OPTIONS = JudgeOptions(samples=5, aggregate="vote", temperature=0.7, max_tokens=2048)
+
 THINKING_SUFFIX = (
     "\n\nFirst think step by step inside <think> and </think>; after </think>, write your "
     "final assessment."
@@ -65,9 +69,9 @@ def _rubric_text(rubric: Any) -> str:
 
 
 class _ScoreJudge(Judge):
-    def __init__(self, backend: Any, *, low: int, high: int, normalize: bool,
-                 weighted: bool = False, **kwargs: Any):
-        super().__init__(backend, **kwargs)
+    def __init__(self, backend: Any, options: JudgeOptions, *, low: int, high: int,
+                 normalize: bool, weighted: bool = False):
+        super().__init__(backend, options)
         self.grammar = ScoreGrammar(low, high)
         self.low, self.high = low, high
         self.normalize = normalize
@@ -121,14 +125,7 @@ class RubricJudge(_ScoreJudge):
             parsing).
         weighted: Score by the probability-weighted verdict (expected value over the score
             tokens' log-probabilities) instead of the sampled one; text output only.
-        output: ``text`` or ``json`` (structured output).
-        samples: Verdicts per sample (aggregated by ``aggregate``).
-        aggregate: ``vote`` or ``mean``.
-        temperature: Sampling temperature.
-        max_tokens: Reply budget.
-        max_parse_retries: Extra calls on an unparseable reply.
-        screen_master_keys: Screen content-free responses (default on).
-        system_prompt: Replaces the system prompt.
+        options: Output mode, sampling, retries and screening (:class:`JudgeOptions`).
     """
 
     def __init__(
@@ -141,21 +138,10 @@ class RubricJudge(_ScoreJudge):
         use_reference: bool = False,
         thinking: bool = False,
         weighted: bool = False,
-        output: Literal["text", "json"] = "text",
-        samples: int = 1,
-        aggregate: Literal["vote", "mean"] = "mean",
-        temperature: float | None = None,
-        max_tokens: int = 512,
-        max_parse_retries: int = 2,
-        screen_master_keys: bool = True,
-        system_prompt: str | None = None,
+        options: JudgeOptions = SCORE_OPTIONS,
     ) -> None:
-        super().__init__(
-            backend, low=low, high=high, normalize=normalize, weighted=weighted, output=output,
-            samples=samples, aggregate=aggregate, temperature=temperature,
-            max_tokens=max_tokens, max_parse_retries=max_parse_retries,
-            screen_master_keys=screen_master_keys, system_prompt=system_prompt,
-        )
+        super().__init__(backend, options, low=low, high=high, normalize=normalize,
+                         weighted=weighted)
         self.rubric = _rubric_text(rubric)
         self.use_reference = use_reference
         self.thinking = thinking
@@ -186,14 +172,7 @@ class PrincipleJudge(_ScoreJudge):
         high: Highest score.
         normalize: Map the score to ``[0, 1]``.
         thinking: Ask the judge to think inside ``<think>`` tags first.
-        output: ``text`` or ``json``.
-        samples: Verdicts per sample.
-        aggregate: ``vote`` or ``mean``.
-        temperature: Sampling temperature.
-        max_tokens: Reply budget.
-        max_parse_retries: Extra calls on an unparseable reply.
-        screen_master_keys: Screen content-free responses (default on).
-        system_prompt: Replaces the system prompt.
+        options: Output mode, sampling, retries and screening (:class:`JudgeOptions`).
     """
 
     def __init__(
@@ -204,21 +183,9 @@ class PrincipleJudge(_ScoreJudge):
         high: int = 10,
         normalize: bool = True,
         thinking: bool = False,
-        output: Literal["text", "json"] = "text",
-        samples: int = 1,
-        aggregate: Literal["vote", "mean"] = "mean",
-        temperature: float | None = None,
-        max_tokens: int = 512,
-        max_parse_retries: int = 2,
-        screen_master_keys: bool = True,
-        system_prompt: str | None = None,
+        options: JudgeOptions = SCORE_OPTIONS,
     ) -> None:
-        super().__init__(
-            backend, low=low, high=high, normalize=normalize, output=output, samples=samples,
-            aggregate=aggregate, temperature=temperature, max_tokens=max_tokens,
-            max_parse_retries=max_parse_retries, screen_master_keys=screen_master_keys,
-            system_prompt=system_prompt,
-        )
+        super().__init__(backend, options, low=low, high=high, normalize=normalize)
         self.principle = principle
         self.thinking = thinking
 
@@ -240,14 +207,8 @@ def reasoning_judge(
     rubric: str | dict[str, str] = DEFAULT_RUBRIC,
     low: int = 1,
     high: int = 5,
-    samples: int = 5,
-    aggregate: Literal["vote", "mean"] = "vote",
-    temperature: float = 0.7,
-    max_tokens: int = 2048,
-    max_parse_retries: int = 2,
     use_reference: bool = False,
-    output: Literal["text", "json"] = "text",
-    screen_master_keys: bool = True,
+    options: JudgeOptions = REASONING_OPTIONS,
 ) -> RubricJudge:
     """Reasoning judge: thinks inside ``<think>`` tags (stripped before parsing), samples ``k``
     verdicts and aggregates them by vote or mean (RM-R1 / DeepSeek-GRM style).
@@ -257,18 +218,10 @@ def reasoning_judge(
         rubric: Criteria text or score descriptions.
         low: Lowest score.
         high: Highest score.
-        samples: Verdicts sampled per response.
-        aggregate: ``vote`` (majority; ties between scores average) or ``mean``.
-        temperature: Sampling temperature for the ``k`` samples.
-        max_tokens: Reply budget (thinking is long).
-        max_parse_retries: Extra calls per sample on an unparseable reply.
         use_reference: Show ``sample.reference`` to the judge.
-        output: ``text`` or ``json``.
-        screen_master_keys: Screen content-free responses (default on).
+        options: Output mode, sampling, retries and screening (:class:`JudgeOptions`); by
+            default 5 samples at temperature 0.7 combined by vote (ties between scores
+            average), 2048 reply tokens (thinking is long).
     """
-    return RubricJudge(
-        backend, rubric=rubric, low=low, high=high, use_reference=use_reference, thinking=True,
-        output=output, samples=samples, aggregate=aggregate, temperature=temperature,
-        max_tokens=max_tokens, max_parse_retries=max_parse_retries,
-        screen_master_keys=screen_master_keys,
-    )
+    return RubricJudge(backend, rubric=rubric, low=low, high=high, use_reference=use_reference,
+                       thinking=True, options=options)

@@ -13,7 +13,8 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rewardlab.models.llm import (
+from rewardlab.backends.llm import (
+    BACKENDS,
     ChatResult,
     ContinuationScore,
     LLMBackend,
@@ -26,6 +27,7 @@ from rewardlab.models.llm import (
 Reply = str | Callable[[list[dict[str, Any]]], str]
 
 
+@BACKENDS.register("scripted")
 class ScriptedBackend(LLMBackend):
     """Replays replies instead of calling a model.
 

@@ -9,7 +9,7 @@
   that's right") is after the response than a dissatisfied one, as a difference of mean token
   log-probabilities.
 
-All run on any :class:`~rewardlab.models.llm.LLMBackend` that scores continuations: a local
+All run on any :class:`~rewardlab.backends.llm.LLMBackend` that scores continuations: a local
 transformers model, or an OpenAI-compatible server through completions with ``echo`` and
 ``logprobs`` (vLLM, llama.cpp).
 """
@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rewardlab.models.llm import BackendRef, ContinuationScore, LLMBackend, build_backend
+from rewardlab.backends.llm import BackendRef, ContinuationScore, LLMBackend, build_backend
 from rewardlab.registry import register
 from rewardlab.reward import Reward, error_outcome
 from rewardlab.types import Outcome, Sample, Status

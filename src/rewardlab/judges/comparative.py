@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from typing import Any, Literal
+from typing import Any
 
-from rewardlab.models.judges.base import Judge, prompt_text
-from rewardlab.models.judges.grammar import ChoiceGrammar, Unparseable
-from rewardlab.models.llm import BackendRef
-from rewardlab.models.master_keys import screen_response
+from rewardlab.backends.llm import BackendRef
+from rewardlab.judges.base import Judge, JudgeOptions, label_options, prompt_text
+from rewardlab.judges.grammar import ChoiceGrammar, Unparseable
+from rewardlab.judges.master_keys import screen_response
 from rewardlab.registry import register
 from rewardlab.reward import error_outcome
 from rewardlab.types import Outcome, Sample, Status
@@ -66,13 +66,8 @@ class PairwiseJudge(Judge):
         backend: The judge model (backend spec or object).
         criteria: What "better" means (optional).
         both_orders: Judge with the response in both positions (default on).
-        output: ``text`` or ``json``.
-        samples: Verdicts per order (reasoning judges), aggregated by majority vote.
-        temperature: Sampling temperature.
-        max_tokens: Reply budget.
-        max_parse_retries: Extra calls on an unparseable reply.
-        screen_master_keys: Screen content-free responses (default on).
-        system_prompt: Replaces the system prompt.
+        options: Output mode, sampling, retries and screening (:class:`JudgeOptions`); verdicts
+            are labels, so several samples are combined by ``vote`` only.
     """
 
     def __init__(
@@ -80,19 +75,9 @@ class PairwiseJudge(Judge):
         backend: BackendRef,
         criteria: str = "",
         both_orders: bool = True,
-        output: Literal["text", "json"] = "text",
-        samples: int = 1,
-        temperature: float | None = None,
-        max_tokens: int = 512,
-        max_parse_retries: int = 2,
-        screen_master_keys: bool = True,
-        system_prompt: str | None = None,
+        options: JudgeOptions = JudgeOptions(),
     ) -> None:
-        super().__init__(
-            backend, output=output, samples=samples, aggregate="vote", temperature=temperature,
-            max_tokens=max_tokens, max_parse_retries=max_parse_retries,
-            screen_master_keys=screen_master_keys, system_prompt=system_prompt,
-        )
+        super().__init__(backend, label_options(options))
         self.grammar = _PAIR
         self.criteria = criteria
         self.both_orders = both_orders
@@ -163,12 +148,9 @@ class ListwiseJudge(Judge):
         criteria: What "best" means (optional).
         shuffles: Orders in which to present the candidates.
         seed: Seed for the orders.
-        output: ``text`` or ``json``.
-        temperature: Sampling temperature.
-        max_tokens: Reply budget.
-        max_parse_retries: Extra calls on an unparseable reply.
-        screen_master_keys: Screened (content-free) responses score 0 and are not shown.
-        system_prompt: Replaces the system prompt.
+        options: Output mode, sampling, retries and screening (:class:`JudgeOptions`); one
+            verdict per order (``samples`` must be 1: use ``shuffles``). Screened
+            (content-free) responses score 0 and are not shown.
     """
 
     def __init__(
@@ -177,18 +159,11 @@ class ListwiseJudge(Judge):
         criteria: str = "",
         shuffles: int = 1,
         seed: int = 0,
-        output: Literal["text", "json"] = "text",
-        temperature: float | None = None,
-        max_tokens: int = 512,
-        max_parse_retries: int = 2,
-        screen_master_keys: bool = True,
-        system_prompt: str | None = None,
+        options: JudgeOptions = JudgeOptions(),
     ) -> None:
-        super().__init__(
-            backend, output=output, samples=1, temperature=temperature, max_tokens=max_tokens,
-            max_parse_retries=max_parse_retries, screen_master_keys=screen_master_keys,
-            system_prompt=system_prompt,
-        )
+        if options.samples != 1:
+            raise ValueError("a listwise judge asks once per order: use shuffles, not samples")
+        super().__init__(backend, options)
         if shuffles < 1:
             raise ValueError("shuffles must be at least 1")
         self.criteria = criteria

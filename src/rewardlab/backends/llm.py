@@ -9,10 +9,13 @@ A backend answers three kinds of question about a model:
 * :meth:`LLMBackend.continuation_logprobs`: the log-probability of each token of a given
   continuation after a given text context (prompt scoring).
 
-Two implementations exist: :class:`rewardlab.models.openai_backend.OpenAIBackend` (any
-OpenAI-compatible server: vLLM, SGLang, llama.cpp, OpenAI) and
-:class:`rewardlab.models.hf_backend.TransformersBackend` (a local Hugging Face causal LM).
-Specs name a backend with a mapping such as ``{"type": "openai", "base_url": ..., "model": ...}``.
+Built-in implementations, one module each, registered by name in :data:`BACKENDS`:
+:class:`rewardlab.backends.openai_backend.OpenAIBackend` (``openai``: any OpenAI-compatible
+server: vLLM, SGLang, llama.cpp, OpenAI),
+:class:`rewardlab.backends.hf_backend.TransformersBackend` (``transformers``: a local Hugging
+Face causal LM) and :class:`rewardlab.backends.scripted_backend.ScriptedBackend` (``scripted``:
+replayed replies, for tests). Specs name a backend with a mapping such as
+``{"type": "openai", "base_url": ..., "model": ...}``.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ import math
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import pydantic
 
 from rewardlab.errors import RewardlabError
+from rewardlab.extensions import NamedRegistry, UnknownExtension
 
 Messages = Sequence[Mapping[str, Any]]
 
@@ -348,13 +352,22 @@ def parse_json_object(text: str, schema: Mapping[str, Any] | None = None) -> dic
 # --- building a backend from a spec ---------------------------------------------------------------
 
 
+BACKENDS: NamedRegistry[Callable[..., LLMBackend]] = NamedRegistry(
+    "LLM backend", "rewardlab.backends", "rewardlab.backends"
+)
+"""Backend factories by spec ``type``: each module of ``rewardlab.backends`` registers its own
+(``@BACKENDS.register("openai")``), and a third-party package adds one through the
+``rewardlab.backends`` entry-point group. Looking a backend up by name is what keeps this module
+free of imports of the backends that import it."""
+
+
 def build_backend(spec: Any) -> LLMBackend:
     """Build a backend from a spec mapping, or return a backend unchanged.
 
     ``{"type": "openai", "base_url": "http://127.0.0.1:8000/v1", "model": "m", ...}`` builds an
-    :class:`~rewardlab.models.openai_backend.OpenAIBackend`; ``{"type": "transformers",
-    "model": "path/or/name", ...}`` a :class:`~rewardlab.models.hf_backend.TransformersBackend`.
-    Other keys are passed to the constructor.
+    :class:`~rewardlab.backends.openai_backend.OpenAIBackend`; ``{"type": "transformers",
+    "model": "path/or/name", ...}`` a :class:`~rewardlab.backends.hf_backend.TransformersBackend`;
+    any other ``type`` is looked up in :data:`BACKENDS`. Other keys are passed to the factory.
 
     Raises:
         ValueError: unknown type or bad fields.
@@ -367,16 +380,11 @@ def build_backend(spec: Any) -> LLMBackend:
         )
     fields = dict(spec)
     kind = fields.pop("type", "openai")
-    if kind == "openai":
-        from rewardlab.models.openai_backend import OpenAIBackend
-
-        factory: Any = OpenAIBackend
-    elif kind == "transformers":
-        from rewardlab.models.hf_backend import TransformersBackend
-
-        factory = TransformersBackend
-    else:
-        raise ValueError(f"unknown backend type {kind!r}; use 'openai' or 'transformers'")
+    try:
+        factory = BACKENDS.get(str(kind))
+    except UnknownExtension as exc:
+        # A ValueError, so that a spec field typed BackendRef reports it as a validation error.
+        raise ValueError(f"unknown backend type {kind!r}: {exc}") from None
     try:
         return factory(**fields)
     except TypeError as exc:

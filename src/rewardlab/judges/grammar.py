@@ -104,7 +104,7 @@ class ScoreGrammar(VerdictGrammar):
     ) -> tuple[float, dict[int, float]] | None:
         """The probability-weighted score at the verdict position (G-Eval style).
 
-        ``tokens`` are the reply's :class:`~rewardlab.models.llm.TokenLogprob` entries with
+        ``tokens`` are the reply's :class:`~rewardlab.backends.llm.TokenLogprob` entries with
         ``top`` alternatives. Returns ``(expected score, {score: probability})`` renormalized over
         the valid scores among the alternatives, or ``None`` when the verdict token cannot be
         located or has no valid alternative.

@@ -73,7 +73,7 @@ class ImplicitDPO(Reward):
             raise ValueError(f"format must be auto, chat or plain; got {format!r}")
         if not math.isfinite(beta) or beta <= 0:
             raise ValueError(f"beta must be a positive number, got {beta}")
-        from rewardlab.models.paths import resolve_model
+        from rewardlab.reward_models.paths import resolve_model
 
         self.policy_path = resolve_model(policy, "policy model")
         self.reference_path = resolve_model(reference, "reference model") if reference else None
@@ -94,7 +94,7 @@ class ImplicitDPO(Reward):
         return f"implicit_dpo({Path(self.policy_path).name} vs {ref})"
 
     def _models(self) -> tuple[Any, Any | None]:
-        from rewardlab.models.causal_lm import load_causal_lm, set_threads
+        from rewardlab.local.causal_lm import load_causal_lm, set_threads
 
         set_threads(self.num_threads)
         policy = load_causal_lm(self.policy_path, self.dtype, self.device)
@@ -127,7 +127,7 @@ class ImplicitDPO(Reward):
 
     def score_sync(self, samples: list[Sample]) -> list[Outcome]:
         """Score samples in the calling thread."""
-        from rewardlab.models.causal_lm import continuation_logprobs
+        from rewardlab.local.causal_lm import continuation_logprobs
 
         policy, reference = self._models()
         outcomes: list[Outcome | None] = [None] * len(samples)
