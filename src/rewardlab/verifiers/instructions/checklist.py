@@ -190,6 +190,8 @@ class ChecklistReward(Reward):
             questions are un-judgeable.
         on_unjudged: ``no_score``, ``count_as_failed`` or ``renormalize``.
         timeout: Deadline of the programmatic items of one sample, in seconds.
+        isolation: Where the programmatic items run: ``"process"`` (engine workers, with the
+            deadline) or ``"inline"``; default: the items' own default.
         judge_max_tokens: Reply budget per judge question.
     """
 
