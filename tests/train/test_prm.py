@@ -89,7 +89,7 @@ def test_training_rows_put_labels_on_step_positions(solutions, minilm_path):
 
 
 def test_trained_prm_carries_its_settings(tmp_path, solutions, minilm_path):
-    from rewardlab.prm.hf_scorers import TokenClassificationScorer
+    from rewardlab.prm.scorers.hf_scorers import TokenClassificationScorer
     from rewardlab.train.prm import train_prm
 
     out = tmp_path / "prm"

@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 def evaluate_model(model_dir: Path, solutions: list, threshold: float) -> dict:
     """PRMBench/ProcessBench figures of a trained PRM on labelled solutions."""
     from rewardlab.cli.prm import evaluation_report
-    from rewardlab.models.prm import prm
+    from rewardlab.prm.reward_factory import prm
 
     reward = prm(backend="token_classification", model=str(model_dir), threshold=threshold)
     try:

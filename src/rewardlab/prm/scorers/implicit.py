@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 from rewardlab.prm.reward import StepItem
+from rewardlab.prm.scorers import SCORERS, resolve_local_model
 
 
 class ImplicitScorer:
@@ -98,3 +99,31 @@ class ImplicitScorer:
 
     def close(self) -> None:
         """Models are shared per process by ``load_causal_lm``; nothing to release here."""
+
+
+@SCORERS.register("implicit")
+def implicit(
+    model: str,
+    ref_model: str | None = None,
+    beta: float = 0.05,
+    step_separator: str | None = None,
+    device: str = "cpu",
+    max_length: int | None = None,
+) -> ImplicitScorer:
+    """An implicit PRM: ``beta * log(pi / pi_ref)`` over each step's tokens (step scores are
+    log-ratios, so set ``threshold: 0``).
+
+    Args:
+        model: The DPO-style trained model: a model folder or hub name.
+        ref_model: The reference model (``None``: reference-free).
+        beta: The DPO temperature.
+        step_separator: Joins the steps in the model input (default ``"\\n\\n"``).
+        device: torch device.
+        max_length: The model's context in tokens (default: read from the model).
+    """
+    return ImplicitScorer(
+        resolve_local_model(model),
+        resolve_local_model(ref_model, "reference model") if ref_model is not None else None,
+        beta=beta, step_separator=step_separator or "\n\n", device=device,
+        max_length=max_length,
+    )

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from rewardlab.prm.layout import step_chunks, windows
 from rewardlab.prm.reward import StepItem
+from rewardlab.prm.scorers import SCORERS, resolve_local_model
 
 QWEN_MATH_SYSTEM_PROMPT = (
     "Please reason step by step, and put your final answer within \\boxed{}."
@@ -324,3 +325,64 @@ class SpecialTokenScorer(_LocalModel):
         if logits.shape[-1] == 1:
             return logits[..., 0].sigmoid()
         return logits.softmax(-1)[..., 1]
+
+
+@SCORERS.register("token_classification")
+def token_classification(
+    model: str,
+    step_separator: str | None = None,
+    batch_size: int = 8,
+    device: str = "cpu",
+    max_length: int | None = None,
+) -> TokenClassificationScorer:
+    """A local token-classification PRM trained with ``rewardlab train prm`` (or TRL's former
+    ``PRMTrainer``: same input layout).
+
+    Args:
+        model: A model folder or hub name.
+        step_separator: The separator appended to each step in the model input (default: the
+            model's ``rewardlab_prm.json``, else ``"\\n"``).
+        batch_size: Solutions per forward pass.
+        device: torch device.
+        max_length: The model's context in tokens (default: read from the model).
+    """
+    return TokenClassificationScorer(
+        resolve_local_model(model), step_separator=step_separator, batch_size=batch_size,
+        device=device, max_length=max_length,
+    )
+
+
+@SCORERS.register("special_token")
+def special_token(
+    model: str,
+    step_token: str = "<extra_0>",
+    head: Literal["classifier", "lm"] = "classifier",
+    good_token: str = "+",
+    bad_token: str = "-",
+    chat_template: bool = True,
+    trust_remote_code: bool = False,
+    batch_size: int = 8,
+    device: str = "cpu",
+    max_length: int | None = None,
+) -> SpecialTokenScorer:
+    """A PRM scoring a marker token after each step (Qwen2.5-Math-PRM with
+    ``step_token="<extra_0>"``, ``trust_remote_code=true``; Math-Shepherd with ``head="lm"``,
+    ``step_token="ки"``).
+
+    Args:
+        model: A model folder or hub name.
+        step_token: The marker after each step.
+        head: ``classifier`` or ``lm`` (Math-Shepherd style).
+        good_token: With ``head="lm"``: the "good step" token.
+        bad_token: With ``head="lm"``: the "bad step" token.
+        chat_template: Format through the tokenizer's chat template.
+        trust_remote_code: Allow the model's own code.
+        batch_size: Solutions per forward pass.
+        device: torch device.
+        max_length: The model's context in tokens (default: read from the model).
+    """
+    return SpecialTokenScorer(
+        resolve_local_model(model), step_token=step_token, head=head, good_token=good_token,
+        bad_token=bad_token, chat_template=chat_template, trust_remote_code=trust_remote_code,
+        batch_size=batch_size, device=device, max_length=max_length,
+    )
