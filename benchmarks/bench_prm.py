@@ -53,7 +53,7 @@ def main() -> None:
 
     import torch
 
-    from rewardlab.prm.evaluation import prmbench_solutions
+    from rewardlab.evaluate.prm import prmbench_solutions
     from rewardlab.prm.reward_factory import prm
 
     torch.set_num_threads(args.threads)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rewardlab.prm.evaluation import prmbench_solutions
+from rewardlab.evaluate.prm import prmbench_solutions
 from rewardlab.train.prm import prm_training_rows, split_solutions
 
 pytest.importorskip("transformers")
