@@ -92,3 +92,19 @@ def test_builtin_backends_keep_their_flat_keys():
 def test_an_empty_step_list_is_still_unparseable(length_scorer):
     reward = build_reward({"name": "prm", "backend": "step_length", "max_chars": 5})
     assert reward.score_one(Sample(response="")).status is Status.UNPARSEABLE
+
+
+def test_the_architecture_doc_example_is_one_working_module():
+    """docs/architecture.md's "PRM scorers" example, run as written."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "SCORERS" in b]
+    exec(compile(block, "architecture.md", "exec"), {"__name__": "doc_example"})
+    try:
+        reward = build_reward({"name": "prm", "backend": "short_steps", "max_chars": 3})
+        out = reward.score_one(Sample(response="one\n\ntoo long"))
+        assert out.details["step_scores"] == [1.0, 0.0] and out.score == 0.0
+    finally:
+        SCORERS._members.pop("short_steps", None)
