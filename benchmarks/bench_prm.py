@@ -53,8 +53,8 @@ def main() -> None:
 
     import torch
 
-    from rewardlab.models.prm import prm
-    from rewardlab.prm.evaluation import prmbench_solutions
+    from rewardlab.evaluate.prm import prmbench_solutions
+    from rewardlab.prm.reward_factory import prm
 
     torch.set_num_threads(args.threads)
     fixtures = Path(os.environ.get("REWARDLAB_FIXTURES", REPO.parent / "shared" / "fixtures"))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from rewardlab.evaluate.best_of_n import qwen_math_bon_groups
 from rewardlab.evaluate.loaders import DataError, load_items
 from rewardlab.jsonl import BadLine, iter_jsonl, parse_json_line, read_jsonl
-from rewardlab.search.best_of_n import qwen_math_bon_groups
 
 
 def test_blank_lines_are_skipped_and_numbers_are_the_file_lines(tmp_path: Path) -> None:

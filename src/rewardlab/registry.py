@@ -35,7 +35,6 @@ _BUILTIN_PACKAGES = (
     "rewardlab.verifiers",
     "rewardlab.reward_models",
     "rewardlab.judges",
-    "rewardlab.models",  # the prm factory, until it moves into rewardlab.prm
     "rewardlab.compose",
     "rewardlab.search",
     "rewardlab.prm",

@@ -26,10 +26,14 @@ def _cases(tmp: Path) -> list[tuple[str, list[str]]]:
         ("report", ["report", str(tmp / "absent-run"), "-o", str(tmp / "r.html")]),
         ("report", ["report", str(run), "-o", str(tmp / "r2.html")]),
         ("data pairs", ["data", "pairs", str(tmp / "absent.jsonl"), "-o", str(tmp / "p.jsonl")]),
+        ("prm eval", ["prm", "eval", "--reward", "prm", "--data", str(tmp / "absent.jsonl")]),
+        ("prm eval", ["prm", "eval", "--reward", '{"name": "nope"}', "--data", str(bad)]),
+        ("prm eval", ["prm", "eval", "--reward", '{"name": "prm", "backend": "remote", '
+                      '"url": "http://127.0.0.1:9"}', "--data", str(bad)]),
     ]
 
 
-@pytest.mark.parametrize("case", range(8))
+@pytest.mark.parametrize("case", range(11))
 def test_one_prefix_on_stderr(case: int, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     command, argv = _cases(tmp_path)[case]
     assert main(argv) == 2

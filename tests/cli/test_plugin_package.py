@@ -47,4 +47,16 @@ def test_installed_plugin_package_registers_through_its_entry_point(tmp_path):
     assert "example export" in exported.stderr
     unknown = cli("export", "spec-jsn", str(spec))
     assert unknown.returncode == 2 and "spec-json" in unknown.stderr
-
+    # ... and a PRM scorer through the rewardlab.prm_scorers entry point: its field is a flat
+    # key of the prm spec, and the steps are split and aggregated by rewardlab's prm reward.
+    described = cli("rewards", "prm")
+    assert described.returncode == 0, described.stderr
+    assert "max_chars" in described.stdout and "short_steps" in described.stdout
+    steps = tmp_path / "steps.jsonl"
+    steps.write_text(json.dumps({"response": "x = 2\n\nso the answer is clearly 2"}) + "\n")
+    prm_scored = cli("score", str(steps), "--spec",
+                     "{name: prm, backend: short_steps, max_chars: 10, aggregation: mean}",
+                     "--no-progress")
+    assert prm_scored.returncode == 0, prm_scored.stderr
+    row = json.loads(prm_scored.stdout)
+    assert row["score"] == 0.5 and row["details"]["step_scores"] == [1.0, 0.0], row

@@ -142,7 +142,7 @@ def test_scalar_rm_scores_do_not_depend_on_batch_or_order(minilm_rm, fixtures_di
 
 @pytest.mark.slow
 def test_prm_concurrent_callers_get_sequential_scores(minilm_token_classifier, fixtures_dir):
-    from rewardlab.prm.evaluation import prmbench_solutions
+    from rewardlab.evaluate.prm import prmbench_solutions
 
     sols = prmbench_solutions(fixtures_dir / "prmbench" / "prmbench-p1-test.jsonl")[:6]
     prm = build_reward({"name": "prm", "model": str(minilm_token_classifier),

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from rewardlab.prm.evaluation import (
+from rewardlab.evaluate.prm import (
     LabelledSolution,
     calibrate_threshold,
     prmbench_solutions,

@@ -5,8 +5,8 @@ import os
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.prm.evaluation import prmbench_solutions
-from rewardlab.prm.hf_scorers import SpecialTokenScorer, TokenClassificationScorer
+from rewardlab.evaluate.prm import prmbench_solutions
+from rewardlab.prm.scorers.hf_scorers import SpecialTokenScorer, TokenClassificationScorer
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 

@@ -13,7 +13,7 @@ def gemma(gemma_hf_path):
 
 
 def test_reference_free_step_scores_are_step_loglikelihoods(gemma):
-    from rewardlab.models.causal_lm import continuation_logprobs, load_causal_lm
+    from rewardlab.local.causal_lm import continuation_logprobs, load_causal_lm
 
     reward = build_reward(
         {"name": "prm", "backend": "implicit", "model": gemma, "beta": 0.5, "threshold": 0}
@@ -49,7 +49,7 @@ def test_math_shepherd_style_lm_head_on_real_causal_lm(gemma):
     """special_token with head=lm: P(+) / (P(+) + P(-)) at the tag after each step."""
     import torch
 
-    from rewardlab.models.causal_lm import load_causal_lm
+    from rewardlab.local.causal_lm import load_causal_lm
 
     reward = build_reward({
         "name": "prm", "backend": "special_token", "model": gemma, "head": "lm",

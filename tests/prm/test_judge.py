@@ -3,9 +3,9 @@
 import pytest
 
 from rewardlab import Sample, Status, build_reward
-from rewardlab.models.llm import LLMBackend, StructuredResult
-from rewardlab.prm.judge import JudgeScorer, verdict_step_scores, verification_messages
+from rewardlab.backends.llm import LLMBackend, StructuredResult
 from rewardlab.prm.reward import ProcessReward
+from rewardlab.prm.scorers.judge import JudgeScorer, verdict_step_scores, verification_messages
 
 
 def test_verdict_to_step_scores():

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from rewardlab import Sample, build_reward
-from rewardlab.prm.evaluation import (
+from rewardlab.evaluate.prm import (
     MalformedRecord,
     PRMEvaluation,
     degeneracy,
@@ -117,7 +117,7 @@ def test_degenerate_prm_is_flagged():
         "predicted_error_share": 0.0, "degenerate": True, "degenerate_class": "correct"}
     assert degeneracy([[0.1], [0.2]], 0.5)["degenerate_class"] == "error"
     assert degeneracy([[0.9, 0.1]], 0.5)["degenerate"] is False
-    from rewardlab.prm.evaluation import LabelledSolution
+    from rewardlab.evaluate.prm import LabelledSolution
 
     sol = LabelledSolution("q", ["a", "b"], [True, False])
     metrics = PRMEvaluation([sol], [[0.9, 0.9]], []).metrics(0.5)

@@ -5,15 +5,8 @@ from collections import Counter
 import pytest
 
 from rewardlab import Sample, build_reward
-from rewardlab.search.best_of_n import (
-    argmax_index,
-    best_of_n,
-    bon_report,
-    qwen_math_bon_groups,
-    selection_accuracy,
-    softmax_weights,
-    vote_index,
-)
+from rewardlab.evaluate.best_of_n import bon_report, qwen_math_bon_groups, selection_accuracy
+from rewardlab.search.best_of_n import argmax_index, best_of_n, softmax_weights, vote_index
 
 
 def test_selection_rules_by_hand():

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rewardlab.prm.evaluation import prmbench_solutions
+from rewardlab.evaluate.prm import prmbench_solutions
 from rewardlab.train.prm import prm_training_rows, split_solutions
 
 pytest.importorskip("transformers")
@@ -89,7 +89,7 @@ def test_training_rows_put_labels_on_step_positions(solutions, minilm_path):
 
 
 def test_trained_prm_carries_its_settings(tmp_path, solutions, minilm_path):
-    from rewardlab.prm.hf_scorers import TokenClassificationScorer
+    from rewardlab.prm.scorers.hf_scorers import TokenClassificationScorer
     from rewardlab.train.prm import train_prm
 
     out = tmp_path / "prm"
@@ -111,6 +111,7 @@ def test_trained_prm_carries_its_settings(tmp_path, solutions, minilm_path):
 # Only the default (balanced sampling) runs in CI: each run trains for about 2.5 minutes. Class
 # weighting was measured the same way once (docs/prm.md) when the default was chosen.
 @pytest.mark.parametrize("imbalance", ["sample"])
+@pytest.mark.timeout(900)  # about 150 s on a quiet 2-core machine, several times that when loaded
 def test_minilm_prm_beats_the_all_correct_baseline_on_held_out_errors(
         tmp_path, fixtures_dir, minilm_path, imbalance):
     """The figure docs/prm.md reports: a MiniLM PRM trained on the fixture detects errors on

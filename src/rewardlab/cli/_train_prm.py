@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from rewardlab.cli._errors import print_error
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``prm`` sub-command to ``rewardlab train``."""
@@ -54,23 +56,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate, print the figures; exit code 2 on bad input."""
-    from rewardlab.prm.evaluation import load_solutions, malformed_summary
+    from rewardlab.evaluate.prm import load_solutions, malformed_summary
 
     if not args.data.is_file():
-        print(f"error: no such data file: {args.data}", file=sys.stderr)
+        print_error("train prm", f"no such data file: {args.data}")
         return 2
     malformed: list = []
     try:
         solutions = load_solutions(args.data, args.format, args.include_original, malformed)
     except ValueError as exc:
-        print(f"error: {args.data}: {exc}", file=sys.stderr)
+        print_error("train prm", f"{args.data}: {exc}")
         return 2
     if malformed:
         print(f"{args.data}: {len(malformed)} malformed records reported in eval.json",
               file=sys.stderr)
     if not solutions:
         reasons = "; ".join(f"{m.id}: {m.reason}" for m in malformed[:3])
-        print(f"error: {args.data}: no usable solutions ({reasons})", file=sys.stderr)
+        print_error("train prm", f"{args.data}: no usable solutions ({reasons})")
         return 2
     from rewardlab.reward_models.paths import ModelNotFoundError
     from rewardlab.train.prm import split_solutions, train_prm
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         train, held = split_solutions(solutions, args.eval_fraction, seed=args.seed)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error("train prm", exc)
         return 2
     if args.eval_limit is not None:
         held = held[: args.eval_limit]
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed, threads=args.threads, progress=args.progress,
         )
     except (ModelNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error("train prm", exc)
         return 2
     report: dict = {
         "model": str(result.output_dir),
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         "malformed_records": malformed_summary(malformed),
     }
     if held:
-        from rewardlab.prm.evaluation import constant_baselines
+        from rewardlab.evaluate.prm import constant_baselines
 
         report["eval"] = evaluate_model(result.output_dir, held, args.threshold)
         report["eval"]["baselines"] = constant_baselines(held)
@@ -118,12 +120,16 @@ def run(args: argparse.Namespace) -> int:
 
 def evaluate_model(model_dir: Path, solutions: list, threshold: float) -> dict:
     """PRMBench/ProcessBench figures of a trained PRM on labelled solutions."""
-    from rewardlab.cli.prm import evaluation_report
-    from rewardlab.models.prm import prm
+    from rewardlab.evaluate.prm import degenerate_warning, evaluation_report
+    from rewardlab.prm.reward_factory import prm
 
     reward = prm(backend="token_classification", model=str(model_dir), threshold=threshold)
     try:
         # calibrated thresholds are chosen on the evaluation data: an optimistic reference
-        return evaluation_report(reward, solutions, threshold, calibrate=True)
+        report = evaluation_report(reward, solutions, threshold, calibrate=True)
     finally:
         reward.close()
+    warning = degenerate_warning(report)
+    if warning:
+        print(warning, file=sys.stderr)
+    return report

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
+from rewardlab.cli._errors import print_error
 from rewardlab.cli._plugins import add_plugin_argument
 
 
@@ -43,57 +43,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=no_target)
 
 
-def _clean(metrics: dict) -> dict:
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
-
-
-def evaluation_report(reward, solutions, threshold: float, calibrate: bool,
-                      malformed: list | None = None) -> dict:
-    """Score ``solutions`` with a PRM reward and return the metrics (and calibration).
-
-    ``malformed`` (records the loader skipped or repaired) is counted and listed in the
-    report; so is every solution the PRM failed on.
-    """
-    from rewardlab.prm.evaluation import calibrate_threshold, malformed_summary, score_solutions
-    from rewardlab.reward import run_sync
-
-    evaluation = run_sync(score_solutions(reward, solutions))
-    report = _clean(evaluation.metrics(threshold))
-    if report.get("degenerate"):
-        print(f"warning: degenerate PRM: every step is predicted "
-              f"{report['degenerate_class']} at threshold {threshold}", file=sys.stderr)
-    if calibrate and evaluation.step_scores:
-        for objective in ("prm_score", "processbench_f1"):
-            try:
-                t, value = calibrate_threshold(
-                    evaluation.solutions, evaluation.step_scores, objective
-                )
-            except ValueError:
-                continue
-            report[f"calibrated_{objective}"] = {"threshold": t, "value": value}
-    report["failures"] = [list(f) for f in evaluation.failures]
-    report["malformed_records"] = malformed_summary(malformed or [])
-    return report
-
-
 def run_eval(args: argparse.Namespace) -> int:
-    from rewardlab.prm.evaluation import load_solutions
+    from rewardlab.evaluate.prm import degenerate_warning, evaluation_report, load_solutions
     from rewardlab.spec import SpecError, reward_from_spec
 
     if not args.data.is_file():
-        print(f"error: no such data file: {args.data}", file=sys.stderr)
+        print_error("prm eval", f"no such data file: {args.data}")
         return 2
     try:
         reward = reward_from_spec(args.reward)  # a spec file, or inline YAML/JSON
     except (SpecError, ValueError, OSError) as exc:
-        print(f"error: bad --reward: {exc}", file=sys.stderr)
+        print_error("prm eval", f"bad --reward: {exc}")
         return 2
     malformed: list = []
     try:
         # malformed records are reported and skipped (or repaired), never fatal
         solutions = load_solutions(args.data, args.format, args.include_original, malformed)
     except ValueError as exc:
-        print(f"error: {args.data}: {exc}", file=sys.stderr)
+        print_error("prm eval", f"{args.data}: {exc}")
         return 2
     if malformed:
         skipped = sum(not m.kept for m in malformed)
@@ -101,7 +68,7 @@ def run_eval(args: argparse.Namespace) -> int:
               f"{len(malformed) - skipped} repaired): see malformed_records", file=sys.stderr)
     if not solutions:
         reasons = "; ".join(f"{m.id}: {m.reason}" for m in malformed[:3])
-        print(f"error: {args.data}: no usable solutions ({reasons})", file=sys.stderr)
+        print_error("prm eval", f"{args.data}: no usable solutions ({reasons})")
         return 2
     if args.limit is not None:
         solutions = solutions[: args.limit]
@@ -112,6 +79,9 @@ def run_eval(args: argparse.Namespace) -> int:
         report = evaluation_report(reward, solutions, threshold, args.calibrate, malformed)
     finally:
         reward.close()
+    warning = degenerate_warning(report)
+    if warning:
+        print(warning, file=sys.stderr)
     text = json.dumps(report, indent=2)
     if args.output:
         args.output.write_text(text, encoding="utf-8")

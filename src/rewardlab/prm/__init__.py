@@ -1,7 +1,8 @@
-"""Process reward models: step splitting, step-score aggregation, PRM backends, evaluation.
+"""Process reward models: step splitting, step-score aggregation, the ``prm`` reward.
 
-The registered ``prm`` reward lives in :mod:`rewardlab.models.prm`; this package holds the
-pieces it is built from, which search, training and evaluation reuse.
+The registered ``prm`` reward is :mod:`rewardlab.prm.reward_factory`; its step scores come from
+a scorer named in the :mod:`rewardlab.prm.scorers` registry. Steps and aggregation are reused by
+search and training.
 """
 
 from rewardlab.prm.aggregate import (

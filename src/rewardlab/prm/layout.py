@@ -3,8 +3,9 @@
 A solution becomes ``[bos] prompt step_1 sep step_2 sep ...`` (the layout TRL's former
 ``PRMTrainer`` used, so PRMs trained there load too); each step's label sits on the last token
 of ``step + sep``. Training (:mod:`rewardlab.train.prm`) and scoring
-(:class:`rewardlab.prm.hf_scorers.TokenClassificationScorer`) both call :func:`step_chunks` and
-:func:`windows`, so a trained model is scored on exactly the inputs it learned from.
+(:class:`rewardlab.prm.scorers.hf_scorers.TokenClassificationScorer`) both call
+:func:`step_chunks` and :func:`windows`, so a trained model is scored on exactly the inputs
+it learned from.
 
 An empty step is a step: when ``step + sep`` tokenizes to nothing (an empty step, with a
 separator such as ``"\\n"`` that an uncased BERT tokenizer drops), one placeholder token (the

@@ -4,7 +4,7 @@ Modules here are imported by the registry's discovery, so they keep heavy import
 functions.
 """
 
-from rewardlab.search.best_of_n import best_of_n, bon_report, vote_index
+from rewardlab.search.best_of_n import best_of_n, vote_index
 from rewardlab.search.cards import cards_search
 from rewardlab.search.generators import (
     Generator,
@@ -29,7 +29,6 @@ __all__ = [
     "TokenBudget",
     "beam_search",
     "best_of_n",
-    "bon_report",
     "cards_search",
     "early_rejection_search",
     "greedy_search",

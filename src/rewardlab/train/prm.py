@@ -1,6 +1,6 @@
 """Train a token-classification PRM on step-labelled solutions, with plain ``transformers``.
 
-Step labels come from :class:`~rewardlab.prm.evaluation.LabelledSolution` (PRMBench error steps,
+Step labels come from :class:`~rewardlab.evaluate.prm.LabelledSolution` (PRMBench error steps,
 ProcessBench first errors, or your own). Inputs use the layout of :mod:`rewardlab.prm.layout`
 (``[bos] prompt step_1 sep step_2 sep ...``, each step's label on the last token of
 ``step + sep``), the same code the ``prm`` reward scores with; solutions longer than
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rewardlab.prm.evaluation import LabelledSolution, step_metrics
+from rewardlab.evaluate.prm import LabelledSolution, step_metrics
 
 log = logging.getLogger(__name__)
 

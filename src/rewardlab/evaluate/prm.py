@@ -524,3 +524,48 @@ def constant_baselines(solutions: Sequence[LabelledSolution]) -> dict[str, dict[
         m = step_metrics(labels, [[value] * len(s.steps) for s in solutions], 0.5)
         out[name] = {k: m[k] for k in ("f1_error", "f1_correct", "prm_score")}
     return out
+
+
+def _json_safe(metrics: dict[str, Any]) -> dict[str, Any]:
+    """NaN (a metric undefined on these data) as ``None``, which JSON can carry."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
+
+
+def evaluation_report(
+    reward: Reward,
+    solutions: Sequence[LabelledSolution],
+    threshold: float,
+    calibrate: bool,
+    malformed: Sequence[MalformedRecord] | None = None,
+) -> dict[str, Any]:
+    """Score ``solutions`` with a PRM reward and return the metrics (and calibration).
+
+    ``malformed`` (records the loader skipped or repaired) is counted and listed in the
+    report; so is every solution the PRM failed on. With ``calibrate``, the best threshold
+    for PRMBench's PRM-Score and ProcessBench's F1 on these same data is added (an optimistic
+    figure). :func:`degenerate_warning` says when the PRM predicts one class for every step.
+    """
+    from rewardlab.reward import run_sync
+
+    evaluation = run_sync(score_solutions(reward, solutions))
+    report = _json_safe(evaluation.metrics(threshold))
+    if calibrate and evaluation.step_scores:
+        for objective in ("prm_score", "processbench_f1"):
+            try:
+                t, value = calibrate_threshold(
+                    evaluation.solutions, evaluation.step_scores, objective
+                )
+            except ValueError:
+                continue
+            report[f"calibrated_{objective}"] = {"threshold": t, "value": value}
+    report["failures"] = [list(f) for f in evaluation.failures]
+    report["malformed_records"] = malformed_summary(malformed or [])
+    return report
+
+
+def degenerate_warning(report: Mapping[str, Any]) -> str | None:
+    """A one-line warning when an :func:`evaluation_report` shows a degenerate PRM."""
+    if not report.get("degenerate"):
+        return None
+    return (f"warning: degenerate PRM: every step is predicted {report['degenerate_class']} "
+            f"at threshold {report['threshold']}")

@@ -7,7 +7,7 @@ the steps after it (a solution is only as good as its first mistake). With ``sam
 judge is asked several times and the step scores are averaged, which turns the verdicts into
 graded scores.
 
-The judge is any :class:`~rewardlab.models.llm.LLMBackend` (an OpenAI-compatible server or an
+The judge is any :class:`~rewardlab.backends.llm.LLMBackend` (an OpenAI-compatible server or an
 in-process model), so it shares their retries, caching, budgets and structured output.
 """
 
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rewardlab.prm.reward import StepItem
+from rewardlab.prm.scorers import SCORERS
 
 VERDICT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -113,3 +114,20 @@ class JudgeScorer:
         from rewardlab.reward import run_sync
 
         run_sync(self.backend.aclose())
+
+
+@SCORERS.register("judge")
+def judge(judge: Any, judge_samples: int = 1, judge_temperature: float = 0.0) -> JudgeScorer:
+    """Generative step verification: an LLM names the first wrong step.
+
+    Args:
+        judge: The LLM backend (a spec mapping such as ``{type: openai, base_url: ...,
+            model: ...}``, or an ``LLMBackend``).
+        judge_samples: Verdicts per solution, averaged into graded step scores.
+        judge_temperature: Sampling temperature.
+    """
+    if judge is None:
+        raise ValueError("backend 'judge' needs 'judge' (an LLM backend spec)")
+    from rewardlab.backends.llm import build_backend
+
+    return JudgeScorer(build_backend(judge), samples=judge_samples, temperature=judge_temperature)

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from rewardlab.prm.layout import step_chunks, windows
 from rewardlab.prm.reward import StepItem
+from rewardlab.prm.scorers import SCORERS, resolve_local_model
 
 QWEN_MATH_SYSTEM_PROMPT = (
     "Please reason step by step, and put your final answer within \\boxed{}."
@@ -147,6 +148,7 @@ class _LocalModel:
             )
 
 
+@SCORERS.register("token_classification")
 class TokenClassificationScorer(_LocalModel):
     """A token-classification PRM (``rewardlab train prm``, or TRL's former ``PRMTrainer``).
 
@@ -175,6 +177,7 @@ class TokenClassificationScorer(_LocalModel):
         device: str = "cpu",
         max_length: int | None = None,
     ) -> None:
+        model = resolve_local_model(str(model))  # one clear error now, not one per sample
         trained = read_prm_config(model)
         if max_length is None and isinstance(trained.get("max_length"), int):
             max_length = trained["max_length"]
@@ -220,6 +223,7 @@ class TokenClassificationScorer(_LocalModel):
         return logits.softmax(-1)[..., self.positive_label]
 
 
+@SCORERS.register("special_token")
 class SpecialTokenScorer(_LocalModel):
     """A PRM that scores a marker token placed after every step.
 
@@ -230,12 +234,15 @@ class SpecialTokenScorer(_LocalModel):
         head: ``"classifier"``: the model outputs per-token class logits (Qwen2.5-Math-PRM,
             any ``AutoModelForTokenClassification``); the score is P(label 1).
             ``"lm"``: a causal LM; the score is ``P(good) / (P(good) + P(bad))`` at the marker.
-        good_token, bad_token: The LM tokens meaning a good and a bad step (``head="lm"``).
+        good_token: The LM token meaning a good step (``head="lm"``).
+        bad_token: The LM token meaning a bad step (``head="lm"``).
         chat_template: Format with the tokenizer's chat template (system + user question +
             assistant steps), as Qwen2.5-Math-PRM expects; otherwise ``prompt\\n`` + steps.
         system_prompt: System message used with the chat template.
         trust_remote_code: Allow the model's own code (Qwen2.5-Math-PRM needs it).
-        batch_size, device, max_length: As for :class:`TokenClassificationScorer`.
+        batch_size: Solutions per forward pass.
+        device: torch device.
+        max_length: The model's context in tokens (default: the model's).
     """
 
     def __init__(
@@ -249,10 +256,11 @@ class SpecialTokenScorer(_LocalModel):
         chat_template: bool = True,
         system_prompt: str = QWEN_MATH_SYSTEM_PROMPT,
         trust_remote_code: bool = False,
-        batch_size: int = 4,
+        batch_size: int = 8,
         device: str = "cpu",
         max_length: int | None = None,
     ) -> None:
+        model = resolve_local_model(str(model))  # one clear error now, not one per sample
         super().__init__(model, batch_size=batch_size, device=device, max_length=max_length)
         if head not in ("classifier", "lm"):
             raise ValueError(f"head must be 'classifier' or 'lm', got {head!r}")

@@ -6,7 +6,7 @@ DPO-style objective defines a step reward
 Without a reference model this is ``beta * log pi(step t | context)`` (a likelihood PRM).
 Step scores are these real numbers (not probabilities): use ``threshold=0`` with them.
 
-Per-token log-probabilities come from :mod:`rewardlab.models.causal_lm` (shared with the
+Per-token log-probabilities come from :mod:`rewardlab.local.causal_lm` (shared with the
 implicit DPO reward); each step is scored as the continuation of the prompt and the steps
 before it, so every token is attributed to exactly one step.
 """
@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 from rewardlab.prm.reward import StepItem
+from rewardlab.prm.scorers import SCORERS, resolve_local_model
 
 
 class ImplicitScorer:
@@ -70,7 +71,7 @@ class ImplicitScorer:
         return contexts, continuations
 
     def _score_sync(self, items: list[StepItem]) -> list[list[float] | BaseException]:
-        from rewardlab.models.causal_lm import continuation_logprobs, load_causal_lm
+        from rewardlab.local.causal_lm import continuation_logprobs, load_causal_lm
 
         policy = load_causal_lm(self.model, self.dtype, self.device)
         reference = (
@@ -98,3 +99,31 @@ class ImplicitScorer:
 
     def close(self) -> None:
         """Models are shared per process by ``load_causal_lm``; nothing to release here."""
+
+
+@SCORERS.register("implicit")
+def implicit(
+    model: str,
+    ref_model: str | None = None,
+    beta: float = 0.05,
+    step_separator: str | None = None,
+    device: str = "cpu",
+    max_length: int | None = None,
+) -> ImplicitScorer:
+    """An implicit PRM: ``beta * log(pi / pi_ref)`` over each step's tokens (step scores are
+    log-ratios, so set ``threshold: 0``).
+
+    Args:
+        model: The DPO-style trained model: a model folder or hub name.
+        ref_model: The reference model (``None``: reference-free).
+        beta: The DPO temperature.
+        step_separator: Joins the steps in the model input (default ``"\\n\\n"``).
+        device: torch device.
+        max_length: The model's context in tokens (default: read from the model).
+    """
+    return ImplicitScorer(
+        resolve_local_model(model),
+        resolve_local_model(ref_model, "reference model") if ref_model is not None else None,
+        beta=beta, step_separator=step_separator or "\n\n", device=device,
+        max_length=max_length,
+    )

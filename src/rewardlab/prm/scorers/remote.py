@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rewardlab.prm.reward import StepItem
+from rewardlab.prm.scorers import SCORERS
 from rewardlab.types import Sample
 
 
@@ -59,3 +60,24 @@ class RemoteScorer:
 
     def close(self) -> None:
         self.client.close()
+
+
+@SCORERS.register("remote")
+def remote(
+    url: str | list[str],
+    remote_reward: str | None = None,
+    token: str | None = None,
+    timeout: float = 120.0,
+) -> RemoteScorer:
+    """A ``prm`` reward on a rewardlab server; step scores come back in the details and are
+    aggregated here.
+
+    Args:
+        url: The rewardlab server URL(s).
+        remote_reward: The PRM's alias on the server.
+        token: Bearer token.
+        timeout: Per-request deadline in seconds.
+    """
+    if not url:
+        raise ValueError("backend 'remote' needs 'url' (the rewardlab server)")
+    return RemoteScorer(url, reward=remote_reward, token=token, timeout=timeout)
