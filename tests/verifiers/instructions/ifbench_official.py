@@ -28,14 +28,23 @@ def official_ifbench() -> Any:
     import nltk
 
     nltk.download = lambda *a, **k: True  # no network: the data is there or the check fails
+    stubs: dict[str, types.ModuleType] = {}
     if importlib.util.find_spec("spacy") is None:
         spacy = types.ModuleType("spacy")
         cli = types.ModuleType("spacy.cli")
         cli.download = lambda *a, **k: None  # type: ignore[attr-defined]
         spacy.cli = cli  # type: ignore[attr-defined]
-        sys.modules.setdefault("spacy", spacy)
-        sys.modules.setdefault("spacy.cli", cli)
-    return importlib.import_module("ifbench.instructions_registry")
+        stubs = {"spacy": spacy, "spacy.cli": cli}
+        for name, module in stubs.items():
+            sys.modules.setdefault(name, module)
+    try:
+        return importlib.import_module("ifbench.instructions_registry")
+    finally:
+        # IFBench keeps its reference; other code (datasets' pickler checks for spacy in
+        # sys.modules) must not see the stub afterwards.
+        for name, module in stubs.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
 
 
 def official_ifbench_verdicts(prompt: str, response: str, ids: list[str],
