@@ -69,30 +69,15 @@ def test_openrlhf_missing_labels_name_the_label_key():
 @pytest.mark.slow
 def test_real_grpo_trainer_run_warns_about_an_unread_column(tmp_path):
     """A real TRL GRPOTrainer step on a dataset whose reference column is named `gold`."""
-    import torch
     from datasets import Dataset
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (
-        AutoModelForCausalLM,
-        LlamaConfig,
-        LlamaForCausalLM,
-        PreTrainedTokenizerFast,
-    )
+    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
-    words = ["[PAD]", "[UNK]", "[EOS]", "paris", "rome"]
-    core = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    core.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]",
-                                        pad_token="[PAD]", eos_token="[EOS]",
-                                        padding_side="left")
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(words), hidden_size=16, intermediate_size=32,
-                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
-                         max_position_embeddings=32, pad_token_id=0, eos_token_id=2,
-                         bos_token_id=None)
-    LlamaForCausalLM(config).save_pretrained(tmp_path / "lm")
-    model = AutoModelForCausalLM.from_pretrained(tmp_path / "lm")
+    from tiny_models import build_tiny_llama
+
+    path = build_tiny_llama(tmp_path / "lm", ("[PAD]", "[UNK]", "[EOS]", "paris", "rome"))
+    model = AutoModelForCausalLM.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
     dataset = Dataset.from_list([{"prompt": "capital of france", "gold": "paris"}] * 8)
     args = GRPOConfig(output_dir=str(tmp_path / "out"), max_steps=1,
                       per_device_train_batch_size=4, num_generations=4,
