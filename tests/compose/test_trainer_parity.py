@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from unittest.mock import MagicMock
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from reference_code import code_between, function_source, wheel_file
@@ -133,11 +133,18 @@ def test_verl_opo(verl, data, seed):
     same(ours, [float(adv[i, 0]) for i in range(len(scores))])
 
 
+# A known difference, documented in docs/composition.md: with scores near float32's limit
+# (3e38), the weighted sums and token-level whitening can overflow in rewardlab (a typed
+# failure) where verl's run still returns 0. GDPO parity is therefore checked below 1e30.
+moderate = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 0.1, 0.5, 1e-30, 7.0, 1e30]), st.none())
+
+
 @SETTINGS
-@given(a=grouped(), b_values=st.lists(maybe_failed, min_size=30, max_size=30),
+@given(a=grouped(), b_values=st.lists(moderate, min_size=30, max_size=30),
        seed=st.integers(0, 10**6), weights=st.sampled_from([None, [1.0, 0.5], [2.0, -1.0]]))
 def test_verl_gdpo_whitens_over_tokens(verl, a, b_values, seed, weights):
     scores, groups = a
+    assume(all(v is None or abs(v) <= 1e30 for v in scores))
     n = len(scores)
     other = b_values[:n]
     lengths = [1 + (seed // (i + 1)) % 7 for i in range(n)]
