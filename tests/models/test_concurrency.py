@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hh_data import hh_samples
 
 from rewardlab import Sample, Status, build_reward
 from rewardlab.types import Outcome
@@ -23,18 +24,6 @@ pytest.importorskip("transformers")
 CALLERS = 4
 
 
-def hh_samples(fixtures_dir, n: int) -> list[Sample]:
-    """Prompt/response pairs from HH-RLHF transcripts (long prompts: truncation applies)."""
-    out = []
-    with open(fixtures_dir / "hh_rlhf" / "harmless-base-test.jsonl", encoding="utf-8") as f:
-        for line in f:
-            for side in ("chosen", "rejected"):
-                text = json.loads(line)[side]
-                cut = text.rfind("\n\nAssistant:")
-                out.append(Sample(prompt=text[:cut].strip(), response=text[cut + 12 :].strip()))
-            if len(out) >= n:
-                break
-    return out[:n]
 
 
 def concurrent_runs(calls: list) -> list[list[Outcome]]:

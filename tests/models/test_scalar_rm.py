@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 
 import pytest
+from hh_data import hh_samples
 
 from rewardlab import Sample, Status, build_reward
 from rewardlab.reward_models.scalar_rm import ScalarRM
@@ -18,19 +18,6 @@ SIMPLE_TEMPLATE = (
 )
 
 
-def hh_samples(fixtures_dir, n: int) -> list[Sample]:
-    """Prompt/response samples from HH-RLHF transcripts (the last assistant turn is the
-    response)."""
-    out = []
-    with open(fixtures_dir / "hh_rlhf" / "harmless-base-test.jsonl", encoding="utf-8") as f:
-        for line in f:
-            for side in ("chosen", "rejected"):
-                text = json.loads(line)[side]
-                cut = text.rfind("\n\nAssistant:")
-                out.append(Sample(prompt=text[:cut].strip(), response=text[cut + 12 :].strip()))
-            if len(out) >= n:
-                break
-    return out[:n]
 
 
 @pytest.fixture(scope="module")
